@@ -1,0 +1,22 @@
+# The two README commands: `make demo` and `make test`. Both set up .venv first.
+VENV ?= .venv
+PY := $(VENV)/bin/python
+STAMP := $(VENV)/.mmseg_fdacl-setup
+PYTEST_ARGS ?= -q
+
+.PHONY: setup demo test bench
+
+$(STAMP): setup.py requirements/*.txt tools/setup_env.sh
+	VENV=$(VENV) bash tools/setup_env.sh
+	touch $@
+
+setup: $(STAMP)
+
+demo: $(STAMP)
+	$(PY) tools/run_pipeline.py --demo
+
+test: $(STAMP)
+	OMP_NUM_THREADS=$${OMP_NUM_THREADS:-2} $(PY) -m pytest tests $(PYTEST_ARGS)
+
+bench: $(STAMP)
+	$(PY) tools/benchmarks/run_all.py

@@ -1,0 +1,3 @@
+"""Data transforms registered into MMSeg's TRANSFORMS registry."""
+
+__all__ = []

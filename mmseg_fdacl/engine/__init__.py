@@ -1,0 +1,2 @@
+"""Engine components (hooks) registered into MMSeg's registries."""
+from . import hooks  # noqa: F401

@@ -1,0 +1,3 @@
+"""Hooks registered into MMSeg's HOOKS registry."""
+
+__all__ = []

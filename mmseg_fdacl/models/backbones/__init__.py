@@ -1,0 +1,3 @@
+"""Backbones registered into MMSeg's MODELS registry."""
+
+__all__ = []

@@ -1,0 +1,4 @@
+"""Decode heads registered into MMSeg's MODELS registry."""
+from .dlv2_head import DLV2Head
+
+__all__ = ['DLV2Head']

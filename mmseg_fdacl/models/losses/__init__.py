@@ -1,0 +1,3 @@
+"""Losses registered into MMSeg's MODELS registry."""
+
+__all__ = []

@@ -1,0 +1,3 @@
+"""Segmentors registered into MMSeg's MODELS registry."""
+
+__all__ = []

@@ -1,0 +1,3 @@
+"""Small helpers shared across mmseg_fdacl."""
+
+__all__ = []
