@@ -1,3 +1,4 @@
 """Small helpers shared across mmseg_fdacl."""
+from .paths import pseudo_label_path
 
-__all__ = []
+__all__ = ['pseudo_label_path']

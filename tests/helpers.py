@@ -1,0 +1,115 @@
+"""Tiny models and generated data trees shared by the tests.
+
+Everything here is small enough for CPU tests: 32x64 images, a ResNet-18 trunk
+with 4 base channels. Data trees follow the real GTA5 / Cityscapes layouts.
+"""
+import os
+import os.path as osp
+from typing import Sequence, Tuple
+
+import cv2
+import numpy as np
+
+# Cityscapes label id -> train id for the 19 evaluated classes (the GTA5 map).
+ID_TO_TRAINID = {
+    7: 0, 8: 1, 11: 2, 12: 3, 13: 4, 17: 5, 19: 6, 20: 7, 21: 8, 22: 9,
+    23: 10, 24: 11, 25: 12, 26: 13, 27: 14, 28: 15, 31: 16, 32: 17, 33: 18
+}
+TRAINID_TO_ID = {v: k for k, v in ID_TO_TRAINID.items()}
+
+
+def tiny_deeplabv2_cfg(num_classes: int = 19) -> dict:
+    """A DeepLabV2 model config small enough for CPU tests (ResNet-18, 4 ch)."""
+    norm_cfg = dict(type='BN', requires_grad=True)
+    return dict(
+        type='EncoderDecoder',
+        data_preprocessor=dict(
+            type='SegDataPreProcessor',
+            mean=[123.675, 116.28, 103.53],
+            std=[58.395, 57.12, 57.375],
+            bgr_to_rgb=True,
+            pad_val=0,
+            seg_pad_val=255),
+        backbone=dict(
+            type='ResNetV1c',
+            depth=18,
+            base_channels=4,
+            stem_channels=8,
+            num_stages=4,
+            out_indices=(3, ),
+            dilations=(1, 1, 2, 4),
+            strides=(1, 2, 1, 1),
+            norm_cfg=norm_cfg,
+            contract_dilation=True),
+        decode_head=dict(
+            type='DLV2Head',
+            in_channels=32,
+            in_index=0,
+            dilations=(1, 2),
+            num_classes=num_classes,
+            loss_decode=dict(type='CrossEntropyLoss', loss_weight=1.0)),
+        train_cfg=dict(),
+        test_cfg=dict(mode='whole'))
+
+
+def _random_scene(rng: np.random.Generator, size: Tuple[int, int],
+                  num_classes: int) -> Tuple[np.ndarray, np.ndarray]:
+    """Blocky random train-id map and a BGR image whose colour follows it."""
+    h, w = size
+    cells = rng.integers(0, num_classes, size=(4, 8))
+    trainid = cv2.resize(cells.astype(np.uint8), (w, h),
+                         interpolation=cv2.INTER_NEAREST)
+    palette = np.linspace(0, 255, num_classes)[:, None] * np.array(
+        [1.0, 0.5, 0.25])
+    img = palette[trainid] + rng.normal(0, 10, size=(h, w, 3))
+    return np.clip(img, 0, 255).astype(np.uint8), trainid
+
+
+def make_gta5_tree(root: str, num: int = 4, size: Tuple[int, int] = (32, 64),
+                   seed: int = 0, with_train_ids: bool = True) -> str:
+    """Write a GTA5-layout tree: images/NNNNN.png, labels/NNNNN.png (label ids).
+
+    With ``with_train_ids`` the converted ``labels/NNNNN_labelTrainIds.png``
+    are written too. Returns ``root``.
+    """
+    rng = np.random.default_rng(seed)
+    os.makedirs(osp.join(root, 'images'), exist_ok=True)
+    os.makedirs(osp.join(root, 'labels'), exist_ok=True)
+    lut = np.zeros(256, np.uint8)
+    for train_id, label_id in TRAINID_TO_ID.items():
+        lut[train_id] = label_id
+    for i in range(num):
+        img, trainid = _random_scene(rng, size, 19)
+        name = f'{i + 1:05d}'
+        cv2.imwrite(osp.join(root, 'images', name + '.png'), img)
+        cv2.imwrite(osp.join(root, 'labels', name + '.png'), lut[trainid])
+        if with_train_ids:
+            cv2.imwrite(
+                osp.join(root, 'labels', name + '_labelTrainIds.png'), trainid)
+    return root
+
+
+def make_cityscapes_tree(root: str,
+                         splits: Sequence[Tuple[str, int]] = (('train', 4),
+                                                              ('val', 2)),
+                         size: Tuple[int, int] = (32, 64),
+                         seed: int = 1,
+                         city: str = 'aachen') -> str:
+    """Write a Cityscapes-layout tree with ``*_gtFine_labelTrainIds.png``.
+
+    Layout: ``leftImg8bit/{split}/{city}/{city}_000000_NNNNNN_leftImg8bit.png``
+    and ``gtFine/{split}/{city}/..._gtFine_labelTrainIds.png``. Returns ``root``.
+    """
+    rng = np.random.default_rng(seed)
+    for split, num in splits:
+        img_dir = osp.join(root, 'leftImg8bit', split, city)
+        ann_dir = osp.join(root, 'gtFine', split, city)
+        os.makedirs(img_dir, exist_ok=True)
+        os.makedirs(ann_dir, exist_ok=True)
+        for i in range(num):
+            img, trainid = _random_scene(rng, size, 19)
+            stem = f'{city}_000000_{i:06d}'
+            cv2.imwrite(osp.join(img_dir, stem + '_leftImg8bit.png'), img)
+            cv2.imwrite(
+                osp.join(ann_dir, stem + '_gtFine_labelTrainIds.png'), trainid)
+    return root
