@@ -25,7 +25,7 @@ if [ -d "$WHEELHOUSE" ]; then
   echo "[setup] using wheelhouse $WHEELHOUSE"
 fi
 
-"${PIP[@]}" install -q --upgrade pip "setuptools<70" wheel
+"${PIP[@]}" install -q --upgrade pip wheel
 if ! "$VENV/bin/python" -c "import torch" 2>/dev/null; then
   echo "[setup] installing torch==$TORCH_VERSION"
   if [ -n "${TORCH_INDEX_URL:-}" ]; then
@@ -36,6 +36,9 @@ if ! "$VENV/bin/python" -c "import torch" 2>/dev/null; then
 fi
 if ! "$VENV/bin/python" -c "import mmcv.ops" 2>/dev/null; then
   echo "[setup] installing mmcv 2.1.0 with ops (a source build takes ~20 min on 2 cores)"
+  # mmcv 2.1.0's setup.py imports pkg_resources, which setuptools>=70 dropped;
+  # torch pulls a newer setuptools, so pin it right before the build.
+  "${PIP[@]}" install -q "setuptools<70"
   MMCV_WITH_OPS=1 "${PIP[@]}" install -q --no-build-isolation "${FIND_LINKS[@]}" mmcv==2.1.0
 fi
 "${PIP[@]}" install -q "${FIND_LINKS[@]}" -r requirements/mminstall.txt \
