@@ -6,4 +6,8 @@ registries (MODELS, DATASETS, TRANSFORMS, HOOKS); configs load it with
 """
 from . import datasets, engine, models, utils  # noqa: F401
 
+# torch >= 2.6 loads checkpoints with weights_only=True; allow exactly what
+# mmengine/MMSeg checkpoints hold so --resume and load_from work safely.
+utils.register_checkpoint_safe_globals()
+
 __version__ = '0.1.0'
