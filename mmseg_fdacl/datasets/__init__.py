@@ -1,4 +1,7 @@
 """Datasets registered into MMSeg's DATASETS registry."""
 from . import transforms  # noqa: F401
+from .gta5 import GTA5_ID_TO_TRAINID, GTA5Dataset, convert_label_ids
+from .uda_dataset import UDADataset
 
-__all__ = []
+__all__ = [
+    'GTA5Dataset', 'GTA5_ID_TO_TRAINID', 'convert_label_ids', 'UDADataset']

@@ -1,3 +1,4 @@
 """Data transforms registered into MMSeg's TRANSFORMS registry."""
+from .pseudo_label import LoadPseudoLabel
 
-__all__ = []
+__all__ = ['LoadPseudoLabel']

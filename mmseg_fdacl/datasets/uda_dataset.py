@@ -1,0 +1,268 @@
+"""A source sample paired with a target sample, for unsupervised domain adaptation.
+
+The source (labelled, e.g. GTA5) sets the length; each source index is paired
+with a target (unlabelled, e.g. Cityscapes) index by a pure function of
+``(seed, source index, epoch)``, so the pairing is the same in every dataloader
+worker, under every MMSeg sampler, and after a resume. The target sample may
+carry a pseudo label read from a folder written by the pseudo-label step
+(``tools/generate_pseudo_labels.py``), at
+:func:`mmseg_fdacl.utils.pseudo_label_path`.
+"""
+import copy
+import os.path as osp
+from typing import Any, Dict, List, Optional, Union
+
+import numpy as np
+from mmengine.dataset import BaseDataset
+from mmseg.registry import DATASETS
+
+from mmseg_fdacl.utils import pseudo_label_path
+
+_PAIRINGS = ('random', 'sequential')
+# How many other target samples to try when the target pipeline returns None
+# (the same rule as mmengine's ``BaseDataset.max_refetch``).
+_MAX_REFETCH = 100
+
+
+def _pipeline_types(dataset: BaseDataset) -> List[str]:
+    """Names of the transforms in a dataset's pipeline."""
+    return [type(t).__name__ for t in getattr(dataset.pipeline, 'transforms', [])]
+
+
+@DATASETS.register_module()
+class UDADataset:
+    """Pairs every source sample with a target sample.
+
+    Each item is the source's packed sample ``{'inputs', 'data_samples'}``
+    plus the target's as ``'target_inputs'`` and ``'target_data_samples'``;
+    with a pseudo-label folder the target sample carries the pseudo label as
+    ``gt_sem_seg`` (the target pipeline must then contain
+    :class:`LoadPseudoLabel` right after the image is loaded, so crops and
+    flips move image and label together).
+
+    Pairing: ``'random'`` draws the target index from a generator seeded by
+    ``(seed, epoch, source index)``; ``'sequential'`` takes
+    ``(source index + epoch * len(source)) % len(target)``. Both are pure
+    functions, so workers need no shared state and a resume that restores
+    ``state_dict()`` (seed and epoch) gives the same pairs. ``set_epoch``
+    changes the pairing from one pass to the next; a hook that calls it must
+    do so before the dataloader's workers are created (or use
+    ``persistent_workers=False``), because each worker holds its own copy.
+
+    Args:
+        source (dict | BaseDataset): The labelled source dataset or its
+            config (e.g. ``GTA5Dataset``).
+        target (dict | BaseDataset): The unlabelled target dataset or its
+            config (e.g. ``CityscapesDataset`` with an image-only pipeline).
+        pairing (str): ``'random'`` or ``'sequential'``. Default: 'random'.
+        seed (int): Seed of the random pairing. Default: 0.
+        pseudo_label_dir (str, optional): Folder of target pseudo labels.
+            Every target image must have one. Default: None.
+        lazy_init (bool): Defer :meth:`full_init` (and the pseudo-label
+            check) until the runner calls it. Default: False.
+
+    Raises:
+        ValueError: If ``pairing`` or ``seed`` is invalid, if the two domains
+            differ in classes, palette or ignore index, or if a pseudo label
+            is missing.
+    """
+
+    def __init__(self,
+                 source: Union[dict, BaseDataset],
+                 target: Union[dict, BaseDataset],
+                 *,
+                 pairing: str = 'random',
+                 seed: int = 0,
+                 pseudo_label_dir: Optional[str] = None,
+                 lazy_init: bool = False) -> None:
+        if pairing not in _PAIRINGS:
+            raise ValueError(f'UDADataset: `pairing` must be one of '
+                             f'{_PAIRINGS}, got {pairing!r}.')
+        if not isinstance(seed, int) or isinstance(seed, bool) or seed < 0:
+            raise ValueError(
+                f'UDADataset: `seed` must be an int >= 0, got {seed!r}.')
+        self.source = self._build(source, 'source')
+        self.target = self._build(target, 'target')
+        self.pairing = pairing
+        self.seed = seed
+        self.epoch = 0
+        self.pseudo_label_dir = pseudo_label_dir
+        self._check_same_label_space()
+        self._metainfo = copy.deepcopy(self.source.metainfo)
+        self._fully_initialized = False
+        if pseudo_label_dir is not None:
+            self._check_pipeline_loads_pseudo_labels()
+        if not lazy_init:
+            self.full_init()
+
+    @staticmethod
+    def _build(dataset: Union[dict, BaseDataset], name: str) -> BaseDataset:
+        if isinstance(dataset, dict):
+            return DATASETS.build(dataset)
+        if hasattr(dataset, 'get_data_info') and hasattr(dataset, 'pipeline'):
+            return dataset
+        raise TypeError(f'UDADataset: `{name}` must be a dataset config dict '
+                        f'or a dataset, got {type(dataset).__name__}.')
+
+    def _check_same_label_space(self) -> None:
+        src, trg = self.source.metainfo, self.target.metainfo
+        for key in ('classes', 'palette'):
+            a, b = src.get(key), trg.get(key)
+            a = None if a is None else [
+                list(x) if isinstance(x, (list, tuple)) else x for x in a]
+            b = None if b is None else [
+                list(x) if isinstance(x, (list, tuple)) else x for x in b]
+            if a != b:
+                raise ValueError(
+                    f'UDADataset: source and target must share `{key}`; '
+                    f'source {type(self.source).__name__} has {a!r}, target '
+                    f'{type(self.target).__name__} has {b!r}. Give both '
+                    f'datasets the same metainfo.')
+        a = getattr(self.source, 'ignore_index', 255)
+        b = getattr(self.target, 'ignore_index', 255)
+        if a != b:
+            raise ValueError(
+                'UDADataset: source and target must share `ignore_index`; '
+                f'source has {a!r}, target has {b!r}.')
+
+    def _check_pipeline_loads_pseudo_labels(self) -> None:
+        if 'LoadPseudoLabel' not in _pipeline_types(self.target):
+            raise ValueError(
+                'UDADataset: `pseudo_label_dir` is set but the target pipeline '
+                f'{_pipeline_types(self.target)} has no LoadPseudoLabel; add '
+                "dict(type='LoadPseudoLabel') right after LoadImageFromFile.")
+
+    # -- mmengine dataset protocol ---------------------------------------
+    @property
+    def metainfo(self) -> dict:
+        """The source's metainfo (classes, palette), shared by the target."""
+        return copy.deepcopy(self._metainfo)
+
+    def full_init(self) -> None:
+        """Fully initialise both datasets and check the pseudo labels."""
+        if self._fully_initialized:
+            return
+        self.source.full_init()
+        self.target.full_init()
+        if len(self.source) == 0 or len(self.target) == 0:
+            raise ValueError(
+                f'UDADataset: both domains need samples; source has '
+                f'{len(self.source)}, target has {len(self.target)}. Check '
+                'data_root and data_prefix of each.')
+        self._fully_initialized = True
+        if self.pseudo_label_dir is not None:
+            self.set_pseudo_label_dir(self.pseudo_label_dir)
+
+    def __len__(self) -> int:
+        if not self._fully_initialized:
+            self.full_init()
+        return len(self.source)
+
+    # -- pairing ---------------------------------------------------------
+    def set_epoch(self, epoch: int) -> None:
+        """Select the pairing of pass ``epoch`` (a pure function of it)."""
+        if not isinstance(epoch, int) or epoch < 0:
+            raise ValueError(
+                f'UDADataset: `epoch` must be an int >= 0, got {epoch!r}.')
+        self.epoch = epoch
+
+    def state_dict(self) -> Dict[str, Any]:
+        """Everything the pairing depends on, for an exact resume."""
+        return dict(seed=self.seed, epoch=self.epoch, pairing=self.pairing)
+
+    def load_state_dict(self, state: Dict[str, Any]) -> None:
+        """Restore what :meth:`state_dict` returned."""
+        self.seed = int(state['seed'])
+        self.set_epoch(int(state['epoch']))
+        if state.get('pairing', self.pairing) != self.pairing:
+            raise ValueError(
+                f"UDADataset: the saved pairing {state['pairing']!r} differs "
+                f'from the configured {self.pairing!r}.')
+
+    def target_index(self, idx: int, epoch: Optional[int] = None) -> int:
+        """The target index paired with source index ``idx``.
+
+        Args:
+            idx (int): Source index.
+            epoch (int, optional): Pass number; default: the current epoch.
+
+        Returns:
+            int: Index into the target dataset.
+        """
+        epoch = self.epoch if epoch is None else epoch
+        n_trg = len(self.target)
+        if self.pairing == 'sequential':
+            return (idx + epoch * len(self.source)) % n_trg
+        rng = np.random.default_rng([self.seed, epoch, idx])
+        return int(rng.integers(n_trg))
+
+    # -- pseudo labels ---------------------------------------------------
+    @property
+    def target_img_root(self) -> str:
+        """Root of the target image tree (pseudo-label paths mirror it)."""
+        prefix = self.target.data_prefix.get('img_path', '')
+        return prefix or self.target.data_root
+
+    def set_pseudo_label_dir(self, path: Optional[str]) -> None:
+        """Point the target samples at the pseudo labels in ``path``.
+
+        Args:
+            path (str, optional): Folder written by the pseudo-label step;
+                None removes the pseudo labels.
+
+        Raises:
+            FileNotFoundError: Naming the first target image whose pseudo
+                label is missing.
+        """
+        if path is None:
+            self.pseudo_label_dir = None
+            return
+        self._check_pipeline_loads_pseudo_labels()
+        if not osp.isdir(path):
+            raise FileNotFoundError(
+                f'UDADataset: pseudo-label folder {path!r} does not exist; '
+                'run tools/generate_pseudo_labels.py with a stage-1 '
+                'checkpoint first.')
+        if self._fully_initialized:
+            root = self.target_img_root
+            for i in range(len(self.target)):
+                img_path = self.target.get_data_info(i)['img_path']
+                label = pseudo_label_path(img_path, root, path)
+                if not osp.isfile(label):
+                    raise FileNotFoundError(
+                        f'UDADataset: pseudo label {label!r} of target image '
+                        f'{img_path!r} is missing from {path!r}; run '
+                        'tools/generate_pseudo_labels.py on this target set '
+                        'first.')
+        self.pseudo_label_dir = path
+
+    # -- items -----------------------------------------------------------
+    def _target_item(self, t_idx: int) -> dict:
+        n_trg = len(self.target)
+        for attempt in range(_MAX_REFETCH + 1):
+            info = self.target.get_data_info((t_idx + attempt) % n_trg)
+            if self.pseudo_label_dir is not None:
+                info['pseudo_label_path'] = pseudo_label_path(
+                    info['img_path'], self.target_img_root,
+                    self.pseudo_label_dir)
+            item = self.target.pipeline(info)
+            if item is not None:
+                return item
+        raise RuntimeError(
+            f'UDADataset: the target pipeline returned None for '
+            f'{_MAX_REFETCH + 1} samples from index {t_idx}; check it.')
+
+    def __getitem__(self, idx: int) -> dict:
+        if not self._fully_initialized:
+            self.full_init()
+        item = dict(self.source[idx])
+        trg = self._target_item(self.target_index(idx))
+        item['target_inputs'] = trg['inputs']
+        item['target_data_samples'] = trg['data_samples']
+        return item
+
+    def __repr__(self) -> str:
+        return (f'{self.__class__.__name__}(source={type(self.source).__name__}'
+                f'({len(self.source)}), target={type(self.target).__name__}'
+                f'({len(self.target)}), pairing={self.pairing!r}, '
+                f'seed={self.seed}, pseudo_label_dir={self.pseudo_label_dir!r})')
