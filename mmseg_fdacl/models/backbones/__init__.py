@@ -1,3 +1,4 @@
 """Backbones registered into MMSeg's MODELS registry."""
+from .enet import ENet
 
-__all__ = []
+__all__ = ['ENet']

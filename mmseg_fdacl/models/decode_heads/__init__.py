@@ -1,4 +1,6 @@
 """Decode heads registered into MMSeg's MODELS registry."""
 from .dlv2_head import DLV2Head
+from .projection_head import ProjectionHead, logits_as_embeddings
+from .enet_head import ENetHead
 
-__all__ = ['DLV2Head']
+__all__ = ['DLV2Head', 'ProjectionHead', 'logits_as_embeddings', 'ENetHead']
