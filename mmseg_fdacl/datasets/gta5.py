@@ -3,13 +3,18 @@
 GTA5 frames are labelled with Cityscapes label ids; the 19 classes evaluated
 on Cityscapes are kept as train ids 0..18 and every other id becomes 255
 (ignore), as in the Cityscapes label definition (``cityscapesscripts``
-``labels.py``). ``tools/dataset_converters/gta5.py`` writes the converted
+``labels.py``). :func:`convert_gta5_labels` (command line:
+``tools/dataset_converters/gta5.py``) writes the converted
 ``*_labelTrainIds.png`` maps that :class:`GTA5Dataset` reads.
 """
+import json
+import os
 import os.path as osp
-from typing import Dict, List
+from typing import Dict, List, Tuple
 
 import numpy as np
+from mmengine.utils import track_parallel_progress, track_progress
+from PIL import Image
 from mmseg.datasets import CityscapesDataset
 from mmseg.datasets.basesegdataset import BaseSegDataset
 from mmseg.registry import DATASETS
@@ -69,6 +74,110 @@ def convert_label_ids(label_ids: np.ndarray) -> np.ndarray:
     in_range = (label_ids >= 0) & (label_ids < 256)
     out[in_range] = _LUT[label_ids[in_range]]
     return out
+
+
+def read_label_ids(path: str) -> np.ndarray:
+    """Read a label-id PNG as a 2-D integer array.
+
+    GTA5 ships palette ("P" mode) PNGs whose palette indices are the label
+    ids; OpenCV would expand those to colours, so PIL reads them.
+
+    Raises:
+        ValueError: If the file is not a single-channel label map.
+    """
+    with Image.open(path) as img:
+        if img.mode not in ('P', 'L', 'I', 'I;16'):
+            raise ValueError(
+                f'{path}: expected a single-channel label-id PNG (mode P or '
+                f'L), got mode {img.mode!r}; colour-coded labels must be '
+                'converted to label ids first.')
+        return np.asarray(img)
+
+
+def convert_label_file(task: Tuple[str, str]) -> Tuple[np.ndarray, int]:
+    """Convert one label-id PNG into a train-id PNG.
+
+    Args:
+        task (tuple[str, str]): ``(src, dst)``: the label-id PNG and where to
+            write the uint8 train-id PNG.
+
+    Returns:
+        tuple[np.ndarray, int]: Pixel counts of the 19 train ids, and the
+        number of pixels mapped to 255.
+    """
+    src, dst = task
+    train_ids = convert_label_ids(read_label_ids(src))
+    Image.fromarray(train_ids).save(dst)
+    counts = np.bincount(train_ids.ravel(), minlength=256)
+    return counts[:len(GTA5_ID_TO_TRAINID)], int(counts[IGNORE_INDEX])
+
+
+def convert_gta5_labels(data_root: str,
+                        nproc: int = 1,
+                        label_dir: str = 'labels',
+                        stats_file: str = 'class_stats.json') -> dict:
+    """Write ``<label_dir>/*_labelTrainIds.png`` and class statistics.
+
+    Every ``<data_root>/<label_dir>/*.png`` that is not already a
+    ``*_labelTrainIds.png`` is converted with :func:`convert_label_ids`, in
+    ``nproc`` processes with a progress bar. Statistics are written to
+    ``<data_root>/<stats_file>`` as JSON::
+
+        {"classes": [19 names], "num_images": int,
+         "pixel_counts": [19 ints], "ignored_pixels": int,
+         "per_image": {"<label file name>": [19 ints]}}
+
+    Args:
+        data_root (str): GTA5 root holding ``images/`` and ``labels/``.
+        nproc (int): Worker processes. Default: 1.
+        label_dir (str): Label folder relative to ``data_root``.
+            Default: 'labels'.
+        stats_file (str): JSON file name relative to ``data_root``.
+            Default: 'class_stats.json'.
+
+    Returns:
+        dict: The statistics written to the JSON file.
+
+    Raises:
+        ValueError: If ``nproc`` < 1.
+        FileNotFoundError: If the label folder is missing or holds no
+            label-id PNGs.
+    """
+    if not isinstance(nproc, int) or nproc < 1:
+        raise ValueError(f'nproc must be an integer >= 1, got {nproc!r}')
+    src_dir = osp.join(data_root, label_dir)
+    if not osp.isdir(src_dir):
+        raise FileNotFoundError(
+            f'label folder {src_dir!r} not found; expected the GTA5 layout '
+            '<data_root>/images/*.png and <data_root>/labels/*.png.')
+    names = sorted(
+        name for name in os.listdir(src_dir)
+        if name.endswith('.png') and not name.endswith('_labelTrainIds.png'))
+    if not names:
+        raise FileNotFoundError(
+            f'no label-id PNGs (*.png) in {src_dir!r}; download and extract '
+            'the GTA5 labels there.')
+    tasks = [(osp.join(src_dir, name),
+              osp.join(src_dir, name[:-len('.png')] + '_labelTrainIds.png'))
+             for name in names]
+    if nproc > 1:
+        results = track_parallel_progress(convert_label_file, tasks, nproc)
+    else:
+        results = track_progress(convert_label_file, tasks)
+    per_image = {
+        name: [int(c) for c in counts]
+        for name, (counts, _) in zip(names, results)
+    }
+    total = np.sum([counts for counts, _ in results], axis=0)
+    stats = dict(
+        classes=list(GTA5Dataset.METAINFO['classes']),
+        num_images=len(names),
+        pixel_counts=[int(c) for c in total],
+        ignored_pixels=int(sum(ignored for _, ignored in results)),
+        per_image=per_image)
+    with open(osp.join(data_root, stats_file), 'w') as f:
+        json.dump(stats, f, indent=1)
+    return stats
 
 
 @DATASETS.register_module()
