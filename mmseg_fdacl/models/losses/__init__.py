@@ -1,5 +1,6 @@
 """Losses registered into MMSeg's MODELS registry."""
+from .class_weights import class_weights_from_stats
 from .entropy_loss import EntropyLoss
 from .pixel_contrast_loss import PixelContrastLoss
 
-__all__ = ['EntropyLoss', 'PixelContrastLoss']
+__all__ = ['EntropyLoss', 'PixelContrastLoss', 'class_weights_from_stats']
