@@ -1,5 +1,5 @@
 """Datasets registered into MMSeg's DATASETS registry."""
-from . import transforms  # noqa: F401
+from . import samplers, transforms  # noqa: F401
 from .gta5 import GTA5_ID_TO_TRAINID, GTA5Dataset, convert_label_ids
 from .uda_dataset import UDADataset
 

@@ -1,0 +1,4 @@
+"""Data samplers registered into MMSeg's DATA_SAMPLERS registry."""
+from .resumable_infinite_sampler import ResumableInfiniteSampler
+
+__all__ = ['ResumableInfiniteSampler']

@@ -1,0 +1,5 @@
+"""Optimizer wrappers registered into MMSeg's OPTIM_WRAPPERS registry."""
+from .non_finite_guard_optim_wrapper import (NonFiniteGuardOptimWrapper,
+                                             NonFiniteLossError)
+
+__all__ = ['NonFiniteGuardOptimWrapper', 'NonFiniteLossError']
