@@ -124,7 +124,11 @@ def load_from_local_safe(filename: str, map_location: Any = None) -> Any:
     """
     filename = osp.expanduser(filename)
     if not osp.isfile(filename):
-        raise FileNotFoundError(f'{filename} can not be found.')
+        raise FileNotFoundError(
+            f'checkpoint {filename!r} can not be found. Nothing is '
+            'downloaded: put the file there, or point model.pretrained / '
+            'load_from (e.g. --cfg-options model.pretrained=PATH) at an '
+            'existing local file.')
     try:
         return torch.load(
             filename, map_location=map_location, weights_only=True)

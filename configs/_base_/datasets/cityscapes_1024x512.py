@@ -1,0 +1,56 @@
+# Cityscapes (target domain): 2048x1024 frames resized to 1024x512 (w x h) for
+# training and inference; predictions are resized back and scored against the
+# full-resolution val labels (LoadAnnotations comes after Resize), as in FDA.
+# Labels: gtFine/**/*_gtFine_labelTrainIds.png written by MMSeg's converter
+#   python tools/dataset_converters/cityscapes.py data/cityscapes --nproc 8
+# (from the mmsegmentation repository; needs `pip install cityscapesscripts`).
+target_dataset_type = 'CityscapesDataset'
+target_data_root = 'data/cityscapes'
+target_crop_size = (512, 1024)  # (h, w), MMSeg's order
+# Unlabelled target images for adaptation: image only, no annotations, no
+# crop or flip (FDA trains on the whole 1024x512 frame); a pseudo-label
+# loader can be inserted before PackSegInputs.
+target_train_pipeline = [
+    dict(type='LoadImageFromFile'),
+    dict(type='Resize', scale=(1024, 512), keep_ratio=True),
+    dict(type='PackSegInputs')
+]
+test_pipeline = [
+    dict(type='LoadImageFromFile'),
+    dict(type='Resize', scale=(1024, 512), keep_ratio=True),
+    # Loaded after Resize: the metric compares with full-resolution labels.
+    dict(type='LoadAnnotations'),
+    dict(type='PackSegInputs')
+]
+# `tools/test.py --tta`: multi-scale (around 1024x512) and flip.
+tta_img_ratios = [0.375, 0.5, 0.625]
+tta_pipeline = [
+    dict(type='LoadImageFromFile', backend_args=None),
+    dict(
+        type='TestTimeAug',
+        transforms=[
+            [
+                dict(type='Resize', scale_factor=r, keep_ratio=True)
+                for r in tta_img_ratios
+            ],
+            [
+                dict(type='RandomFlip', prob=0., direction='horizontal'),
+                dict(type='RandomFlip', prob=1., direction='horizontal')
+            ], [dict(type='LoadAnnotations')], [dict(type='PackSegInputs')]
+        ])
+]
+val_dataloader = dict(
+    batch_size=1,
+    num_workers=2,
+    persistent_workers=True,
+    sampler=dict(type='DefaultSampler', shuffle=False),
+    dataset=dict(
+        type=target_dataset_type,
+        data_root=target_data_root,
+        data_prefix=dict(
+            img_path='leftImg8bit/val', seg_map_path='gtFine/val'),
+        pipeline=test_pipeline))
+test_dataloader = val_dataloader
+# IoUMetric logs the per-class IoU/Acc table, then aAcc, mIoU and mAcc.
+val_evaluator = dict(type='IoUMetric', iou_metrics=['mIoU'])
+test_evaluator = val_evaluator

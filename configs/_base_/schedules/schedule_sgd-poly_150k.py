@@ -1,0 +1,33 @@
+# SGD + poly learning rate, iteration based, 150000 iterations: the DeepLabV2
+# recipe of FDA/ADVENT (lr 2.5e-4, momentum 0.9, weight decay 5e-4, the
+# decode head at 10x lr, poly power 0.9, batch 1).
+optimizer = dict(type='SGD', lr=2.5e-4, momentum=0.9, weight_decay=5e-4)
+optim_wrapper = dict(
+    type='OptimWrapper',
+    optimizer=optimizer,
+    clip_grad=None,
+    paramwise_cfg=dict(custom_keys=dict(decode_head=dict(lr_mult=10.0))))
+param_scheduler = [
+    dict(
+        type='PolyLR',
+        eta_min=0.0,
+        power=0.9,
+        begin=0,
+        end=150000,
+        by_epoch=False)
+]
+train_cfg = dict(type='IterBasedTrainLoop', max_iters=150000, val_interval=5000)
+val_cfg = dict(type='ValLoop')
+test_cfg = dict(type='TestLoop')
+default_hooks = dict(
+    timer=dict(type='IterTimerHook'),
+    logger=dict(type='LoggerHook', interval=50, log_metric_by_epoch=False),
+    param_scheduler=dict(type='ParamSchedulerHook'),
+    checkpoint=dict(
+        type='CheckpointHook',
+        by_epoch=False,
+        interval=5000,
+        max_keep_ckpts=3,
+        save_best='mIoU'),
+    sampler_seed=dict(type='DistSamplerSeedHook'),
+    visualization=dict(type='SegVisualizationHook'))
