@@ -4,7 +4,7 @@ Importing this package registers every component into MMSegmentation's own
 registries (MODELS, DATASETS, TRANSFORMS, HOOKS); configs load it with
 ``custom_imports = dict(imports=['mmseg_fdacl'], allow_failed_imports=False)``.
 """
-from . import datasets, engine, models, utils  # noqa: F401
+from . import apis, datasets, engine, models, utils  # noqa: F401
 
 # torch >= 2.6 loads checkpoints with weights_only=True; allow exactly what
 # mmengine/MMSeg checkpoints hold so --resume and load_from work safely.

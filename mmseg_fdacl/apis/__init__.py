@@ -1,0 +1,13 @@
+"""High-level functions: pseudo-label generation (and the demo pipeline)."""
+from .pseudo_labels import (PseudoLabelSettingsError, apply_thresholds,
+                            build_models, confidence_histogram,
+                            generate_pseudo_labels,
+                            inference_pipeline_from_cfg, read_manifest,
+                            thresholds_from_histograms)
+
+__all__ = [
+    'PseudoLabelSettingsError', 'apply_thresholds', 'build_models',
+    'confidence_histogram', 'generate_pseudo_labels',
+    'inference_pipeline_from_cfg', 'read_manifest',
+    'thresholds_from_histograms'
+]
