@@ -1,7 +1,7 @@
 """Tests for the ENet encoder and its use inside MMSeg's EncoderDecoder."""
 import pytest
 import torch
-from mmengine.config import ConfigDict
+from mmengine.config import Config, ConfigDict
 from mmseg.registry import MODELS
 
 from mmseg_fdacl.models.backbones import ENet
@@ -159,3 +159,13 @@ def test_enet_in_encoder_decoder_loss_and_predict(seg_batch, size):
     for pred in preds:
         assert pred.pred_sem_seg.data.shape == (1, ) + size
         assert pred.seg_logits.data.shape == (19, ) + size
+
+
+def test_enet_base_config_builds_and_runs():
+    cfg = Config.fromfile('configs/_base_/models/enet.py')
+    assert cfg.custom_imports['imports'] == ['mmseg_fdacl']
+    assert cfg.default_scope == 'mmseg'
+    model = MODELS.build(cfg.model).eval()
+    with torch.no_grad():
+        logits = model(torch.randn(1, 3, 45, 45), mode='tensor')
+    assert logits.shape == (1, 19, 45, 45)

@@ -3,7 +3,7 @@ import pytest
 import torch
 import torch.nn as nn
 import torch.nn.functional as F
-from mmengine.config import ConfigDict
+from mmengine.config import Config, ConfigDict
 from mmseg.registry import MODELS
 
 from mmseg_fdacl.models.backbones import VGG16
@@ -163,3 +163,21 @@ def test_vgg16_fcn8s_in_encoder_decoder_loss_and_predict(seg_batch, size):
     for pred in preds:
         assert pred.pred_sem_seg.data.shape == (1, ) + size
         assert pred.seg_logits.data.shape == (19, ) + size
+
+
+def test_vgg16_fcn8s_base_config_is_consistent():
+    cfg = Config.fromfile('configs/_base_/models/vgg16_fcn8s.py')
+    assert cfg.custom_imports['imports'] == ['mmseg_fdacl']
+    assert cfg.default_scope == 'mmseg'
+    with torch.device('meta'):  # full size, without allocating 0.5 GB
+        model = MODELS.build(cfg.model)
+    assert model.backbone.out_channels == (256, 512, 4096)
+    assert model.decode_head.in_channels == [256, 512, 4096]
+    assert model.decode_head.num_classes == 19
+    # The same config at test width runs end to end.
+    cfg.model.backbone.update(TINY)
+    cfg.model.decode_head.in_channels = (16, 32, 16)
+    model = MODELS.build(cfg.model).eval()
+    with torch.no_grad():
+        logits = model(torch.randn(1, 3, 45, 45), mode='tensor')
+    assert logits.shape == (1, 19, 6, 6)  # pool3's grid; predict resizes
