@@ -202,10 +202,14 @@ class ENet(BaseModule):
        ``N x channels[1] x ceil(H/8) x ceil(W/8)`` (int64);
     2. pooling indices of downsampling bottleneck 1.0,
        ``N x channels[0] x ceil(H/4) x ceil(W/4)`` (int64);
-    3. sizes: a ``3 x 2`` int64 CPU tensor of ``(height, width)`` rows: the
-       input of bottleneck 2.0, the input of bottleneck 1.0, and the image.
-       Max-unpooling and the final transposed conv use them to restore odd
-       sizes exactly.
+    3. sizes: an ``N x 3 x 2`` int64 CPU tensor, the same ``3 x 2`` rows of
+       ``(height, width)`` for every sample: the input of bottleneck 2.0, the
+       input of bottleneck 1.0, and the image. Max-unpooling and the final
+       transposed conv use them to restore odd sizes exactly.
+
+    Every output has the batch first, so code that splits or concatenates
+    backbone outputs along the batch (e.g. one forward pass for two domains)
+    keeps them consistent.
 
     Args:
         in_channels (int): Image channels. Default: 3.
@@ -335,6 +339,7 @@ class ENet(BaseModule):
         size2 = x.shape[-2:]
         x, indices2 = self.down2(x)
         x = self.stage3(self.stage2(x))
+        # On the CPU: the head reads them as ints without a device sync.
         sizes = torch.tensor([list(size2), list(size1), list(img_size)],
-                             dtype=torch.long)
+                             dtype=torch.long).repeat(x.shape[0], 1, 1)
         return x, indices2, indices1, sizes

@@ -192,8 +192,12 @@ class ENetHead(BaseDecodeHead):
                     f'ENetHead: `{name}` is {width} but the backbone pooled '
                     f'{indices.shape[1]} channels; set decoder_channels to '
                     "(ENet channels[1], ENet channels[0]).")
+        if sizes.ndim != 3 or sizes.shape[1:] != (3, 2):
+            raise ValueError(
+                'ENetHead: the 4th input must be the ENet sizes tensor '
+                f'(N x 3 x 2), got shape {tuple(sizes.shape)}.')
         size2, size1, img_size = (tuple(int(v) for v in row)
-                                  for row in sizes.tolist())
+                                  for row in sizes[0].tolist())
         x = self.stage4(self.up4(x, indices2, size2))
         x = self.stage5(self.up5(x, indices1, size1))
         return self.fullconv(x, output_size=img_size)

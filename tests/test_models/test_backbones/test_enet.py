@@ -46,7 +46,7 @@ def test_enet_output_contract(size):
     assert feats.shape == (2, TINY[2], h3, w3)
     assert idx2.shape == (2, TINY[1], h3, w3) and idx2.dtype == torch.long
     assert idx1.shape == (2, TINY[0], h2, w2) and idx1.dtype == torch.long
-    assert sizes.tolist() == [[h2, w2], [h1, w1], [h, w]]
+    assert sizes.tolist() == [[[h2, w2], [h1, w1], [h, w]]] * 2
     # Indices address the flattened pre-pool map of each channel.
     assert 0 <= int(idx1.min()) and int(idx1.max()) < h1 * w1
     assert 0 <= int(idx2.min()) and int(idx2.max()) < h2 * w2

@@ -56,3 +56,20 @@ def test_enet_head_refuses_bad_arguments_and_inputs():
         ENetHead(in_channels=16, num_classes=3)(backbone_out[:1])
     with pytest.raises(ValueError, match='decoder_channels'):
         ENetHead(in_channels=16, num_classes=3)(backbone_out)
+
+
+def test_enet_outputs_split_along_the_batch():
+    # A segmentor may run two domains in one pass and split every backbone
+    # output by batch; each part must decode like a separate pass.
+    torch.manual_seed(0)
+    backbone = ENet(channels=(4, 8, 16)).eval()
+    head = ENetHead(in_channels=16, decoder_channels=(8, 4),
+                    num_classes=3).eval()
+    x = torch.randn(3, 3, 21, 30)
+    with torch.no_grad():
+        parts = [f.split([1, 2]) for f in backbone(x)]
+        joint = [head([p[i] for p in parts]) for i in range(2)]
+        separate = [head(backbone(x[:1])), head(backbone(x[1:]))]
+    for a, b in zip(joint, separate):
+        torch.testing.assert_close(a, b)
+    assert joint[1].shape == (2, 3, 21, 30)
