@@ -1,3 +1,4 @@
 """Segmentors registered into MMSeg's MODELS registry."""
+from .uda_encoder_decoder import UDAEncoderDecoder
 
-__all__ = []
+__all__ = ['UDAEncoderDecoder']

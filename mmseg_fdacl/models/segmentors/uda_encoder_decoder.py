@@ -1,0 +1,356 @@
+"""Encoder-decoder segmentor trained for unsupervised domain adaptation.
+
+Losses of one iteration (each switched by its weight):
+
+* cross-entropy on the source batch (plain, grayscale or FDA-stylised into the
+  target style by :class:`UDADataPreProcessor`);
+* entropy minimisation on the target batch (Vu et al., "ADVENT", CVPR 2019;
+  with FDA's Charbonnier penalty, Yang & Soatto, CVPR 2020);
+* a pixel-level supervised contrastive loss (Khosla et al., NeurIPS 2020,
+  per pixel as Wang et al., ICCV 2021) between the target and its
+  source-stylised copy, both labelled by the target's pseudo label;
+* optionally cross-entropy on the target pseudo labels (FDA's self-training).
+
+Only the loss differs from :class:`mmseg.models.EncoderDecoder`: ``predict``
+and ``tensor`` modes, the parameter names and so the checkpoints are the
+same, so ``tools/test.py`` evaluates a checkpoint of this model with the plain
+segmentation config.
+"""
+import math
+from typing import Dict, List, Optional
+
+import torch
+import torch.nn.functional as F
+from mmengine.logging import MessageHub
+from mmseg.models.segmentors import EncoderDecoder
+from mmseg.models.utils import resize
+from mmseg.registry import MODELS
+from mmseg.utils import (ConfigType, OptConfigType, OptMultiConfig,
+                         OptSampleList, SampleList)
+from torch import Tensor
+
+from ..decode_heads.projection_head import ProjectionHead, logits_as_embeddings
+
+_EMBEDDINGS = ('projection', 'logits')
+_FORWARD_VIEWS = ('separate', 'joint')
+
+
+def _check_weight(name: str, value) -> float:
+    if (not isinstance(value, (int, float)) or isinstance(value, bool)
+            or not math.isfinite(value) or value < 0):
+        raise ValueError(f'UDAEncoderDecoder: `{name}` must be a finite '
+                         f'number >= 0, got {value!r}.')
+    return float(value)
+
+
+def _suffix_keys(losses: Dict[str, Tensor], suffix: str) -> Dict[str, Tensor]:
+    """``decode.loss_ce`` -> ``loss_ce{suffix}``, ``aux.loss_ce`` ->
+    ``aux.loss_ce{suffix}``, ``decode.acc_seg`` -> ``acc_seg{suffix}``."""
+    out = {}
+    for key, value in losses.items():
+        if key.startswith('decode.'):
+            key = key[len('decode.'):]
+        out[key + suffix] = value
+    return out
+
+
+@MODELS.register_module()
+class UDAEncoderDecoder(EncoderDecoder):
+    """:class:`EncoderDecoder` whose ``loss`` adds the target-domain terms.
+
+    ``loss`` takes the source batch as ``inputs``/``data_samples`` and the
+    target keys produced by :class:`UDADataPreProcessor`. Loss keys:
+    ``loss_ce_src`` and ``acc_seg_src`` (source CE; other decode losses get the
+    same ``_src`` suffix), ``loss_ent_trg`` (already x ``lambda_ent``),
+    ``loss_cl`` (x ``lambda_cl``), ``loss_ce_trg_pl`` and ``acc_seg_trg_pl``
+    (x ``lambda_pseudo_ce``). A term whose weight is 0 has no key; before
+    ``warmup_iters`` the entropy and contrastive keys are constant zeros (no
+    graph, no gradient) so the log keeps its columns.
+
+    Args:
+        backbone, decode_head, neck, auxiliary_head, train_cfg, test_cfg,
+            data_preprocessor, pretrained, init_cfg: As
+            :class:`EncoderDecoder`. With ``embedding='projection'`` the
+            ``auxiliary_head`` must be a single :class:`ProjectionHead`; it
+            only produces embeddings (its own loss is not used).
+        source_ce (bool): Cross-entropy on the source batch. Default: True.
+        lambda_ent (float): Weight of the target entropy. FDA: 0.005.
+            Default: 0.
+        entropy_loss (dict): The entropy loss config, without
+            ``loss_weight`` (that is ``lambda_ent``).
+            Default: ``dict(type='EntropyLoss', charbonnier_eta=2.0)``.
+        lambda_cl (float): Weight of the contrastive loss. Default: 0.
+        contrast_loss (dict): The contrastive loss config, without
+            ``loss_weight``. Default: ``dict(type='PixelContrastLoss')``.
+        embedding (str): ``'projection'`` (the auxiliary ProjectionHead) or
+            ``'logits'`` (L2-normalised class scores). Default: 'projection'.
+        lambda_pseudo_ce (float): Weight of cross-entropy on the target
+            pseudo labels. Default: 0.
+        warmup_iters (int): Iterations before the entropy and contrastive
+            terms switch on (the method used 50000). The iteration is read
+            from mmengine's ``MessageHub`` (``'iter'``, set by the runner);
+            outside a runner it counts as 0. Default: 0.
+        forward_views (str): ``'separate'`` runs the network once per view
+            (source, target, stylised target), so BatchNorm statistics stay
+            per domain, as the reference code; ``'joint'`` concatenates the
+            views into one batch (one pass, shared statistics; views must
+            have the same size). Default: 'separate'.
+    """
+
+    def __init__(self,
+                 backbone: ConfigType,
+                 decode_head: ConfigType,
+                 neck: OptConfigType = None,
+                 auxiliary_head: OptConfigType = None,
+                 train_cfg: OptConfigType = None,
+                 test_cfg: OptConfigType = None,
+                 data_preprocessor: OptConfigType = None,
+                 pretrained: Optional[str] = None,
+                 init_cfg: OptMultiConfig = None,
+                 *,
+                 source_ce: bool = True,
+                 lambda_ent: float = 0.0,
+                 entropy_loss: ConfigType = dict(
+                     type='EntropyLoss', charbonnier_eta=2.0),
+                 lambda_cl: float = 0.0,
+                 contrast_loss: ConfigType = dict(type='PixelContrastLoss'),
+                 embedding: str = 'projection',
+                 lambda_pseudo_ce: float = 0.0,
+                 warmup_iters: int = 0,
+                 forward_views: str = 'separate') -> None:
+        super().__init__(
+            backbone=backbone,
+            decode_head=decode_head,
+            neck=neck,
+            auxiliary_head=auxiliary_head,
+            train_cfg=train_cfg,
+            test_cfg=test_cfg,
+            data_preprocessor=data_preprocessor,
+            pretrained=pretrained,
+            init_cfg=init_cfg)
+        if not isinstance(source_ce, bool):
+            raise ValueError('UDAEncoderDecoder: `source_ce` must be a bool, '
+                             f'got {source_ce!r}.')
+        self.source_ce = source_ce
+        self.lambda_ent = _check_weight('lambda_ent', lambda_ent)
+        self.lambda_cl = _check_weight('lambda_cl', lambda_cl)
+        self.lambda_pseudo_ce = _check_weight('lambda_pseudo_ce',
+                                              lambda_pseudo_ce)
+        if (not isinstance(warmup_iters, int) or isinstance(warmup_iters, bool)
+                or warmup_iters < 0):
+            raise ValueError('UDAEncoderDecoder: `warmup_iters` must be an '
+                             f'int >= 0, got {warmup_iters!r}.')
+        self.warmup_iters = warmup_iters
+        if embedding not in _EMBEDDINGS:
+            raise ValueError(f'UDAEncoderDecoder: `embedding` must be one of '
+                             f'{_EMBEDDINGS}, got {embedding!r}.')
+        self.embedding = embedding
+        if forward_views not in _FORWARD_VIEWS:
+            raise ValueError(f'UDAEncoderDecoder: `forward_views` must be one '
+                             f'of {_FORWARD_VIEWS}, got {forward_views!r}.')
+        self.forward_views = forward_views
+        if not (self.source_ce or self.lambda_ent or self.lambda_cl
+                or self.lambda_pseudo_ce):
+            raise ValueError(
+                'UDAEncoderDecoder: every loss is off (source_ce=False and '
+                'lambda_ent = lambda_cl = lambda_pseudo_ce = 0); enable one.')
+        self.entropy_loss = self._build_loss('entropy_loss', entropy_loss,
+                                             self.lambda_ent)
+        self.contrast_loss = self._build_loss('contrast_loss', contrast_loss,
+                                              self.lambda_cl)
+        if self.lambda_cl > 0:
+            self._check_contrast_setup()
+
+    @staticmethod
+    def _build_loss(name: str, cfg: ConfigType, weight: float):
+        if weight == 0:
+            return None
+        if not isinstance(cfg, dict) or 'type' not in cfg:
+            raise ValueError(f'UDAEncoderDecoder: `{name}` must be a loss '
+                             f'config dict with a type, got {cfg!r}.')
+        if 'loss_weight' in cfg:
+            lam = 'lambda_ent' if name == 'entropy_loss' else 'lambda_cl'
+            raise ValueError(
+                f'UDAEncoderDecoder: set the weight of `{name}` with `{lam}`, '
+                f"not its loss_weight (got {cfg['loss_weight']!r}).")
+        cfg = dict(cfg)
+        cfg['loss_weight'] = weight
+        return MODELS.build(cfg)
+
+    def _check_contrast_setup(self) -> None:
+        if self.embedding == 'projection' and not isinstance(
+                getattr(self, 'auxiliary_head', None), ProjectionHead):
+            raise ValueError(
+                "UDAEncoderDecoder: embedding='projection' needs "
+                "`auxiliary_head=dict(type='ProjectionHead', ...)`, got "
+                f"{type(getattr(self, 'auxiliary_head', None)).__name__}; "
+                "or use embedding='logits'.")
+        fda = getattr(self.data_preprocessor, 'fda', False)
+        if fda is None or (isinstance(fda, dict)
+                           and not fda.get('target_to_source')):
+            raise ValueError(
+                'UDAEncoderDecoder: lambda_cl > 0 contrasts the target with '
+                'its source-stylised copy; set data_preprocessor.fda with '
+                'target_to_source=True.')
+
+    # -- helpers ---------------------------------------------------------
+    @property
+    def _projection_aux(self) -> bool:
+        return isinstance(getattr(self, 'auxiliary_head', None),
+                          ProjectionHead)
+
+    def current_iter(self) -> int:
+        """The runner's iteration (``MessageHub`` info ``'iter'``), or 0."""
+        it = MessageHub.get_current_instance().get_info('iter')
+        return 0 if it is None else int(it)
+
+    def _features(self, views: List[Tensor]) -> List[List[Tensor]]:
+        """Backbone (+neck) features of each view."""
+        if self.forward_views == 'separate' or len(views) == 1:
+            return [self.extract_feat(v) for v in views]
+        shapes = {tuple(v.shape[1:]) for v in views}
+        if len(shapes) != 1:
+            raise ValueError(
+                "UDAEncoderDecoder: forward_views='joint' needs views of one "
+                f"size, got {sorted(shapes)}; use forward_views='separate'.")
+        sizes = [v.shape[0] for v in views]
+        feats = self.extract_feat(torch.cat(views))
+        per_level = [f.split(sizes) for f in feats]
+        return [[lvl[i] for lvl in per_level] for i in range(len(views))]
+
+    @staticmethod
+    def _valid_mask(inputs: Tensor, samples: SampleList) -> Tensor:
+        """``N x H x W``: True inside each image, False on its padding."""
+        n, _, h, w = inputs.shape
+        mask = inputs.new_zeros((n, h, w), dtype=torch.bool)
+        for i, sample in enumerate(samples):
+            ih, iw = sample.metainfo.get('img_shape', (h, w))[:2]
+            mask[i, :ih, :iw] = True
+        return mask
+
+    @staticmethod
+    def _pseudo_labels(samples: SampleList) -> Tensor:
+        if not samples or any('gt_sem_seg' not in s for s in samples):
+            raise ValueError(
+                'UDAEncoderDecoder: the contrastive and pseudo-label terms '
+                'need target pseudo labels; set the UDADataset '
+                '`pseudo_label_dir` (train_dataloader.dataset.pseudo_label_dir'
+                ') and put LoadPseudoLabel in the target pipeline.')
+        return torch.stack([s.gt_sem_seg.data for s in samples]).squeeze(1)
+
+    def _embed(self, feats: List[Tensor], logits: Tensor) -> Tensor:
+        if self.embedding == 'projection':
+            return self.auxiliary_head.forward(feats)
+        return logits_as_embeddings(logits)
+
+    # -- modes -----------------------------------------------------------
+    def forward(self,
+                inputs: Tensor,
+                data_samples: OptSampleList = None,
+                mode: str = 'tensor',
+                **kwargs):
+        """As :meth:`EncoderDecoder.forward`; in ``'loss'`` mode the target
+        keys of :class:`UDADataPreProcessor` go to :meth:`loss`."""
+        if mode == 'loss':
+            return self.loss(inputs, data_samples, **kwargs)
+        return super().forward(inputs, data_samples, mode)
+
+    def loss(self,
+             inputs: Tensor,
+             data_samples: SampleList,
+             target_inputs: Optional[Tensor] = None,
+             target_data_samples: OptSampleList = None,
+             target_src_style_inputs: Optional[Tensor] = None) -> dict:
+        """Compute the configured losses (no backward here).
+
+        Args:
+            inputs (Tensor): Source images ``N x 3 x H x W`` (normalised,
+                possibly stylised).
+            data_samples (list[SegDataSample]): Source samples with
+                ``gt_sem_seg``.
+            target_inputs (Tensor, optional): Target images.
+            target_data_samples (list[SegDataSample], optional): Target
+                samples; ``gt_sem_seg`` holds the pseudo label when given.
+            target_src_style_inputs (Tensor, optional): Target images in the
+                source style (for the contrastive term).
+
+        Returns:
+            dict[str, Tensor]: The loss terms and accuracies.
+        """
+        warm = self.current_iter() >= self.warmup_iters
+        use_ent = self.entropy_loss is not None and warm
+        use_cl = self.contrast_loss is not None and warm
+        use_pce = self.lambda_pseudo_ce > 0
+        if (use_ent or use_cl or use_pce) and target_inputs is None:
+            raise ValueError(
+                'UDAEncoderDecoder: the target terms need `target_inputs`; '
+                'train with UDADataset and UDADataPreProcessor.')
+        if use_cl and target_src_style_inputs is None:
+            raise ValueError(
+                'UDAEncoderDecoder: lambda_cl > 0 needs '
+                '`target_src_style_inputs`; set data_preprocessor.fda with '
+                'target_to_source=True.')
+
+        views, names = [], []
+        if self.source_ce:
+            views.append(inputs)
+            names.append('src')
+        if use_ent or use_cl or use_pce:
+            views.append(target_inputs)
+            names.append('trg')
+        if use_cl:
+            views.append(target_src_style_inputs)
+            names.append('trg_src_style')
+        feats = dict(zip(names, self._features(views)))
+
+        losses = dict()
+        if self.source_ce:
+            x = feats['src']
+            losses.update(
+                _suffix_keys(
+                    self._decode_head_forward_train(x, data_samples), '_src'))
+            if self.with_auxiliary_head and not self._projection_aux:
+                losses.update(
+                    _suffix_keys(
+                        self._auxiliary_head_forward_train(x, data_samples),
+                        '_src'))
+
+        zero = inputs.new_zeros(())
+        if self.entropy_loss is not None and not warm:
+            losses['loss_ent_trg'] = zero
+        if self.contrast_loss is not None and not warm:
+            losses['loss_cl'] = zero
+        if 'trg' not in feats:
+            return losses
+
+        x_t = feats['trg']
+        logits_t = self.decode_head.forward(x_t)
+        if use_ent:
+            up = resize(
+                logits_t,
+                size=target_inputs.shape[2:],
+                mode='bilinear',
+                align_corners=self.align_corners)
+            mask = self._valid_mask(target_inputs, target_data_samples)
+            losses['loss_ent_trg'] = self.entropy_loss(up, mask)
+        if use_pce:
+            self._pseudo_labels(target_data_samples)
+            pce = self.decode_head.loss_by_feat(logits_t, target_data_samples)
+            for key, value in pce.items():
+                if 'loss' in key:
+                    value = value * self.lambda_pseudo_ce
+                losses[key + '_trg_pl'] = value
+        if use_cl:
+            labels = self._pseudo_labels(target_data_samples)
+            x_ts = feats['trg_src_style']
+            emb_t = self._embed(x_t, logits_t)
+            logits_ts = (None if self.embedding == 'projection' else
+                         self.decode_head.forward(x_ts))
+            emb_ts = self._embed(x_ts, logits_ts)
+            pred_t = F.interpolate(
+                logits_t.detach().argmax(1, keepdim=True).float(),
+                size=emb_t.shape[2:],
+                mode='nearest').squeeze(1).long()
+            losses['loss_cl'] = self.contrast_loss([emb_t, emb_ts], labels,
+                                                   pred_t)
+        return losses

@@ -1,0 +1,258 @@
+"""Tests of UDAEncoderDecoder: loss terms, gradients, switches, inference."""
+import copy
+
+import pytest
+import torch
+from mmengine.config import ConfigDict
+from mmengine.logging import MessageHub
+from mmengine.optim import OptimWrapper
+from mmengine.structures import PixelData
+from mmseg.registry import MODELS
+from mmseg.structures import SegDataSample
+
+from mmseg_fdacl.models.segmentors import UDAEncoderDecoder
+from tests.helpers import tiny_deeplabv2_cfg
+
+H, W = 32, 64
+CL = dict(type='PixelContrastLoss', max_samples=64, max_views=16)
+
+
+def _tiny_mobilenet_v2_cfg():
+    """MMSeg's MobileNetV2 (output stride 8) + MMSeg's ASPPHead."""
+    cfg = tiny_deeplabv2_cfg()
+    cfg['backbone'] = dict(
+        type='MobileNetV2', widen_factor=0.25, strides=(1, 2, 2, 1, 1, 1, 1),
+        dilations=(1, 1, 1, 2, 2, 4, 4), out_indices=(1, 2, 4, 6))
+    cfg['decode_head'] = dict(
+        type='ASPPHead', in_channels=80, in_index=3, channels=16,
+        dilations=(1, 2), num_classes=19,
+        loss_decode=dict(type='CrossEntropyLoss', loss_weight=1.0))
+    return cfg, 80, 3
+
+
+def _tiny_enet_cfg():
+    cfg = tiny_deeplabv2_cfg()
+    cfg['backbone'] = dict(type='ENet', channels=(4, 8, 16))
+    cfg['decode_head'] = dict(
+        type='ENetHead', in_channels=16, decoder_channels=(8, 4),
+        num_classes=19,
+        loss_decode=dict(type='CrossEntropyLoss', loss_weight=1.0))
+    return cfg, 16, 0
+
+
+def _tiny_vgg_cfg():
+    cfg = tiny_deeplabv2_cfg()
+    cfg['backbone'] = dict(type='VGG16', base_channels=4, fc_channels=16)
+    cfg['decode_head'] = dict(
+        type='FCN8sHead', in_channels=(16, 32, 16), num_classes=19,
+        loss_decode=dict(type='CrossEntropyLoss', loss_weight=1.0))
+    return cfg, 16, 0  # pool3 (stride 8): enough pixels to contrast
+
+
+ARCHS = {
+    'deeplabv2': lambda: (tiny_deeplabv2_cfg(), 32, 0),
+    'mobilenetv2': _tiny_mobilenet_v2_cfg,
+    'enet': _tiny_enet_cfg,
+    'vgg16': _tiny_vgg_cfg,
+}
+
+
+def _uda_cfg(arch='deeplabv2', stage=2, **kw):
+    cfg, feat_ch, feat_idx = ARCHS[arch]()
+    cfg['type'] = 'UDAEncoderDecoder'
+    cfg['data_preprocessor'].update(type='UDADataPreProcessor')
+    if stage == 1:
+        cfg['data_preprocessor']['grayscale'] = dict(source=True, target=True)
+        cfg.update(lambda_ent=0.005)
+    else:
+        cfg['data_preprocessor']['fda'] = dict(beta=0.01,
+                                               target_to_source=True)
+        cfg['auxiliary_head'] = dict(
+            type='ProjectionHead', in_channels=feat_ch, in_index=feat_idx,
+            channels=8, embed_dim=8, num_classes=19)
+        cfg.update(lambda_ent=0.005, lambda_cl=0.1, contrast_loss=CL)
+    cfg.update(kw)
+    return ConfigDict(cfg)
+
+
+def _sample(label=None):
+    s = SegDataSample(metainfo=dict(img_shape=(H, W), ori_shape=(H, W),
+                                    pad_shape=(H, W)))
+    if label is not None:
+        s.gt_sem_seg = PixelData(data=label)
+    return s
+
+
+def _data(n=2, pseudo=True, seed=0):
+    g = torch.Generator().manual_seed(seed)
+
+    def img():
+        return torch.randint(0, 256, (3, H, W), generator=g,
+                             dtype=torch.uint8)
+
+    def label():
+        lab = torch.randint(0, 4, (1, H // 8, W // 8), generator=g)
+        lab = lab.repeat_interleave(8, 1).repeat_interleave(8, 2)
+        lab[:, :, :4] = 255
+        return lab
+
+    return dict(
+        inputs=[img() for _ in range(n)],
+        data_samples=[_sample(label()) for _ in range(n)],
+        target_inputs=[img() for _ in range(n)],
+        target_data_samples=[
+            _sample(label() if pseudo else None) for _ in range(n)
+        ])
+
+
+@pytest.fixture(autouse=True)
+def _reset_iter():
+    hub = MessageHub.get_current_instance()
+    hub.update_info('iter', 0)
+    yield
+    hub.update_info('iter', 0)
+
+
+def _losses(model, data):
+    model.train()
+    batch = model.data_preprocessor(data, True)
+    return model(**batch, mode='loss')
+
+
+def _backbone_grad(model, loss):
+    params = [p for p in model.backbone.parameters() if p.requires_grad]
+    grads = torch.autograd.grad(loss, params, retain_graph=True,
+                                allow_unused=True)
+    return sum(float(g.abs().sum()) for g in grads if g is not None)
+
+
+EXPECTED = {
+    1: {'loss_ce_src', 'acc_seg_src', 'loss_ent_trg'},
+    2: {'loss_ce_src', 'acc_seg_src', 'loss_ent_trg', 'loss_cl'},
+}
+
+
+@pytest.mark.parametrize('arch', list(ARCHS))
+@pytest.mark.parametrize('stage', [1, 2])
+def test_train_step_and_gradient_of_each_term(arch, stage):
+    torch.manual_seed(0)
+    model = MODELS.build(_uda_cfg(arch, stage))
+    assert isinstance(model, UDAEncoderDecoder)
+    data = _data(pseudo=stage == 2)
+    losses = _losses(model, copy.deepcopy(data))
+    assert set(losses) == EXPECTED[stage]
+    for key, value in losses.items():
+        assert torch.isfinite(value).all(), key
+        if key.startswith('loss_'):
+            assert value.requires_grad, key
+            assert _backbone_grad(model, value) > 0, key
+    # the full mmengine step: preprocessor -> loss -> backward -> SGD step
+    optim = OptimWrapper(torch.optim.SGD(model.parameters(), lr=0.01))
+    before = [p.detach().clone() for p in model.backbone.parameters()]
+    log_vars = model.train_step(copy.deepcopy(data), optim)
+    assert EXPECTED[stage] <= set(log_vars)
+    assert torch.isfinite(log_vars['loss'])
+    assert any(not torch.equal(a, b)
+               for a, b in zip(before, model.backbone.parameters()))
+
+
+def test_pseudo_label_ce_and_logit_embeddings():
+    model = MODELS.build(
+        _uda_cfg(lambda_pseudo_ce=0.5, embedding='logits',
+                 auxiliary_head=None))
+    losses = _losses(model, _data())
+    assert {'loss_ce_trg_pl', 'acc_seg_trg_pl', 'loss_cl'} <= set(losses)
+    for key in ('loss_ce_trg_pl', 'loss_cl'):
+        assert _backbone_grad(model, losses[key]) > 0
+    # the pseudo-label CE is the plain CE on the target, times its weight
+    plain = MODELS.build(_uda_cfg(lambda_pseudo_ce=1.0, embedding='logits',
+                                  auxiliary_head=None))
+    plain.load_state_dict(model.state_dict())
+    torch.manual_seed(0)
+    ref = _losses(plain, _data())['loss_ce_trg_pl']
+    torch.testing.assert_close(losses['loss_ce_trg_pl'], 0.5 * ref)
+
+
+def test_switches_remove_terms_and_their_gradient():
+    # lambda_ent = 0: no entropy key
+    model = MODELS.build(_uda_cfg(stage=1, lambda_ent=0.0))
+    losses = _losses(model, _data(pseudo=False))
+    assert set(losses) == {'loss_ce_src', 'acc_seg_src'}
+    # before the warm-up: constant zeros, no graph, so no gradient
+    model = MODELS.build(_uda_cfg(stage=2, warmup_iters=10))
+    MessageHub.get_current_instance().update_info('iter', 9)
+    losses = _losses(model, _data())
+    for key in ('loss_ent_trg', 'loss_cl'):
+        assert float(losses[key]) == 0.0
+        assert not losses[key].requires_grad
+    # total gradient equals the source CE's alone
+    total = sum(v for k, v in losses.items() if k.startswith('loss_'))
+    assert _backbone_grad(model, total) == pytest.approx(
+        _backbone_grad(model, losses['loss_ce_src']))
+    MessageHub.get_current_instance().update_info('iter', 10)
+    losses = _losses(model, _data())
+    assert float(losses['loss_ent_trg']) > 0
+    assert _backbone_grad(model, losses['loss_cl']) > 0
+    # source_ce off: no source keys
+    model = MODELS.build(_uda_cfg(stage=2, source_ce=False))
+    assert 'loss_ce_src' not in _losses(model, _data())
+
+
+def test_joint_views_give_the_same_keys():
+    model = MODELS.build(_uda_cfg(stage=2, forward_views='joint'))
+    losses = _losses(model, _data())
+    assert set(losses) == EXPECTED[2]
+    assert _backbone_grad(model, losses['loss_cl']) > 0
+
+
+def test_missing_pseudo_labels_are_explained():
+    model = MODELS.build(_uda_cfg(stage=2))
+    with pytest.raises(ValueError, match='pseudo_label_dir'):
+        _losses(model, _data(pseudo=False))
+
+
+def test_predict_and_plain_checkpoint_compatibility():
+    model = MODELS.build(_uda_cfg(stage=2)).eval()
+    data = _data()
+    plain_data = dict(inputs=data['inputs'], data_samples=data['data_samples'])
+    preds = model.test_step(copy.deepcopy(plain_data))
+    assert len(preds) == 2
+    for p in preds:
+        assert isinstance(p, SegDataSample)
+        assert p.pred_sem_seg.shape == (H, W)
+        assert p.seg_logits.data.shape == (19, H, W)
+    # the plain EncoderDecoder has exactly the same keys minus the aux head
+    plain = MODELS.build(ConfigDict(tiny_deeplabv2_cfg())).eval()
+    uda_keys = {k for k in model.state_dict()
+                if not k.startswith('auxiliary_head.')}
+    assert uda_keys == set(plain.state_dict())
+    missing, unexpected = plain.load_state_dict(model.state_dict(),
+                                                strict=False)
+    assert not missing
+    assert all(k.startswith('auxiliary_head.') for k in unexpected)
+    ref = plain.test_step(copy.deepcopy(plain_data))
+    for a, b in zip(preds, ref):
+        torch.testing.assert_close(a.seg_logits.data, b.seg_logits.data)
+
+
+@pytest.mark.parametrize('kw, match', [
+    (dict(lambda_ent=-1.0), 'lambda_ent'),
+    (dict(lambda_cl=float('nan')), 'lambda_cl'),
+    (dict(warmup_iters=-5), 'warmup_iters'),
+    (dict(embedding='features'), 'embedding'),
+    (dict(forward_views='mixed'), 'forward_views'),
+    (dict(auxiliary_head=None), 'ProjectionHead'),
+    (dict(entropy_loss=dict(type='EntropyLoss', loss_weight=2.0)),
+     'lambda_ent'),
+    (dict(source_ce=False, lambda_ent=0.0, lambda_cl=0.0), 'every loss'),
+])
+def test_bad_arguments_are_named(kw, match):
+    with pytest.raises(ValueError, match=match):
+        MODELS.build(_uda_cfg(stage=2, **kw))
+
+
+def test_contrast_needs_target_to_source():
+    cfg = _uda_cfg(stage=2)
+    cfg['data_preprocessor']['fda'] = dict(beta=0.01)
+    with pytest.raises(ValueError, match='target_to_source'):
+        MODELS.build(cfg)
