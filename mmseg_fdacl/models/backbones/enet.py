@@ -250,7 +250,8 @@ class ENet(BaseModule):
                              f'got {in_channels!r}.')
         if (not isinstance(channels, (list, tuple)) or len(channels) != 3
                 or not all(isinstance(c, int) for c in channels)
-                or not in_channels < channels[0] <= channels[1] <= channels[2]):
+                or not (in_channels < channels[0] <= channels[1]
+                        <= channels[2])):
             raise ValueError(
                 'ENet: `channels` must be 3 ints (initial, stage 1, stages '
                 f'2-3) with in_channels ({in_channels}) < channels[0] <= '
@@ -265,8 +266,9 @@ class ENet(BaseModule):
         if not (isinstance(asymmetric_kernel_size, int)
                 and asymmetric_kernel_size >= 1
                 and asymmetric_kernel_size % 2 == 1):
-            raise ValueError('ENet: `asymmetric_kernel_size` must be a '
-                             f'positive odd int, got {asymmetric_kernel_size!r}.')
+            raise ValueError(
+                'ENet: `asymmetric_kernel_size` must be a positive odd int, '
+                f'got {asymmetric_kernel_size!r}.')
         if not (isinstance(projection_ratio, int) and projection_ratio >= 1):
             raise ValueError('ENet: `projection_ratio` must be an int >= 1, '
                              f'got {projection_ratio!r}.')

@@ -3,7 +3,8 @@
 Paszke et al., "ENet: A Deep Neural Network Architecture for Real-Time Semantic
 Segmentation", arXiv:1606.02147, 2016. The encoder is
 :class:`mmseg_fdacl.models.backbones.ENet`; this head max-unpools with the
-encoder's pooling indices. As in the authors' Torch code, the decoder uses ReLU.
+encoder's pooling indices. As in the authors' Torch code, the decoder uses
+ReLU.
 """
 from typing import Sequence, Tuple
 

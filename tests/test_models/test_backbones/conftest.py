@@ -1,4 +1,4 @@
-"""Fixtures for the backbone tests: a tiny batch as MMSeg's data loader gives."""
+"""Fixtures for the backbone tests: a tiny batch like MMSeg's loader's."""
 from typing import Callable, List, Tuple
 
 import pytest
@@ -7,8 +7,12 @@ from mmengine.structures import PixelData
 from mmseg.structures import SegDataSample
 
 
-def _seg_batch(n: int = 2, h: int = 32, w: int = 64, num_classes: int = 19,
-               seed: int = 0) -> Tuple[List[torch.Tensor], List[SegDataSample]]:
+def _seg_batch(
+        n: int = 2,
+        h: int = 32,
+        w: int = 64,
+        num_classes: int = 19,
+        seed: int = 0) -> Tuple[List[torch.Tensor], List[SegDataSample]]:
     """``n`` uint8 images (3 x h x w) and samples with labels and metainfo,
     the ``dict(inputs=..., data_samples=...)`` parts of a collated batch."""
     g = torch.Generator().manual_seed(seed)
