@@ -1,5 +1,6 @@
 """Hooks registered into MMSeg's HOOKS registry."""
 from .atomic_checkpoint_hook import AtomicCheckpointHook
+from .pseudo_label_hook import PseudoLabelHook
 from .rng_state_hook import RNGStateHook
 
-__all__ = ['AtomicCheckpointHook', 'RNGStateHook']
+__all__ = ['AtomicCheckpointHook', 'PseudoLabelHook', 'RNGStateHook']

@@ -1,0 +1,280 @@
+"""Generate (or reuse) target pseudo labels and train on them.
+
+Self-training as in FDA (Yang & Soatto, CVPR 2020): a stage-1 model labels
+the target training set (:func:`mmseg_fdacl.apis.generate_pseudo_labels`), the
+next stage trains on those labels, optionally with further rounds labelled by
+the model being trained.
+"""
+import os
+import os.path as osp
+from typing import Optional, Sequence, Union
+
+import torch
+from mmengine.dist import barrier, get_rank
+from mmengine.hooks import Hook
+from mmengine.logging import print_log
+from mmengine.model import is_model_wrapper
+from mmengine.runner.loops import _InfiniteDataloaderIterator
+from mmseg.registry import HOOKS
+
+from mmseg_fdacl.apis.pseudo_labels import (generate_pseudo_labels,
+                                            inference_pipeline_from_cfg,
+                                            write_atomic)
+
+
+def find_uda_dataset(dataset):
+    """The dataset with ``set_pseudo_label_dir`` inside dataset wrappers.
+
+    Args:
+        dataset: A dataset, possibly wrapped (``.dataset``/``.datasets``).
+
+    Returns:
+        The (UDA) dataset.
+
+    Raises:
+        TypeError: If no such dataset is found.
+    """
+    todo = [dataset]
+    while todo:
+        ds = todo.pop(0)
+        if hasattr(ds, 'set_pseudo_label_dir'):
+            return ds
+        if hasattr(ds, 'dataset'):
+            todo.append(ds.dataset)
+        todo.extend(getattr(ds, 'datasets', []) or [])
+    raise TypeError(
+        'PseudoLabelHook: the train dataset must be (or wrap) a UDADataset '
+        f'with set_pseudo_label_dir; got {type(dataset).__name__}.')
+
+
+def restart_train_dataloader(runner) -> list:
+    """Make the training dataloader's workers re-read the dataset.
+
+    Why: mmengine 0.10.7's ``IterBasedTrainLoop.__init__`` creates its
+    dataloader iterator before ``before_train``, so with ``num_workers > 0``
+    worker processes already hold a copy of the dataset made before the
+    pseudo-label folder was set (and with ``persistent_workers`` the
+    DataLoader keeps them across epochs). This shuts those workers down and,
+    for iteration-based loops, creates a new iterator whose new workers copy
+    the updated dataset; the batches the old workers had prefetched are
+    skipped (the sampler continues after them). With ``num_workers == 0``
+    the loader reads the dataset object itself, so nothing is restarted.
+
+    The old iterators are returned, not dropped: mmengine's
+    ``InfiniteSampler`` hands every ``iter()`` the same index generator, and
+    garbage-collecting an old iterator would close it (``yield from``
+    forwards ``close()``), ending the new iterator too. Keep the returned
+    list alive as long as training runs.
+
+    Returns:
+        list: The retired iterators (empty when nothing was restarted).
+    """
+    loop = runner.train_loop
+    loader = loop.dataloader
+    if getattr(loader, 'num_workers', 0) == 0:
+        return []
+    old = getattr(loop, 'dataloader_iterator', None)
+    retired = [
+        it for it in (getattr(old, '_iterator', None),
+                      getattr(loader, '_iterator', None)) if it is not None
+    ]
+    for it in retired:
+        if hasattr(it, '_shutdown_workers'):
+            it._shutdown_workers()
+    # torch keeps the persistent-worker iterator here; None forces new
+    # workers (with the updated dataset) on the next iter(loader).
+    loader._iterator = None
+    if old is not None:
+        new = _InfiniteDataloaderIterator(loader)
+        new._epoch = getattr(old, '_epoch', 0)
+        loop.dataloader_iterator = new
+        retired.append(old)
+    return retired
+
+
+@HOOKS.register_module()
+class PseudoLabelHook(Hook):
+    """Point the target domain at pseudo labels, generating them if needed.
+
+    ``before_train``: labels the target training set with ``checkpoints``
+    (one, or several ensembled) into ``out_dir`` -- or reuses that folder if
+    its manifest is complete for the same checkpoints and settings, or
+    finishes it if a run was interrupted -- then calls
+    ``UDADataset.set_pseudo_label_dir`` and restarts the training dataloader
+    (see :func:`restart_train_dataloader`). The target pipeline must contain
+    ``LoadPseudoLabel``.
+
+    With ``interval``: every ``interval`` iterations (iteration-based loops)
+    the current weights are saved to ``out_dir/round_<k>.pth`` (kept if it
+    already exists, so a resumed run labels with the same weights) and label
+    ``out_dir/round_<k>/``, FDA's self-training rounds. A run resumed at
+    iteration ``i`` uses round ``i // interval``.
+
+    Args:
+        checkpoints (str | Sequence[str], optional): Stage-1 checkpoint(s).
+            None labels with the runner's model as it is at ``before_train``
+            (e.g. after ``load_from``), saved as ``out_dir/round_0.pth``.
+        out_dir (str, optional): Pseudo-label folder. Default:
+            ``<work_dir>/pseudo_labels``.
+        model (dict, optional): Model config used to predict. Default: the
+            runner's ``cfg.model``.
+        pipeline (Sequence[dict], optional): Inference pipeline. Default: the
+            runner's ``cfg.test_pipeline`` without ``LoadAnnotations``.
+        beta (float, optional): FDA target->source beta; None = no FDA.
+            Default: 0.01.
+        reference (str, optional): Fixed FDA reference image. Default: None
+            (per target image, a seeded random image of the UDA source set).
+        seed (int): Seed of the reference draw. Default: 0.
+        grayscale (bool): Predict on grayscale images. Default: False.
+        percentile (float): Per-class percentile. Default: 0.66.
+        cap (float): Cap of the per-class thresholds. Default: 0.9.
+        threshold (float, optional): Global threshold. Default: None.
+        num_bins (int): Histogram bins. Default: 1000.
+        interval (int, optional): Iterations between self-training rounds.
+            Default: None (one set, before training).
+    """
+
+    priority = 'NORMAL'
+
+    def __init__(self,
+                 checkpoints: Union[str, Sequence[str], None] = None,
+                 out_dir: Optional[str] = None,
+                 *,
+                 model: Optional[dict] = None,
+                 pipeline: Optional[Sequence[dict]] = None,
+                 beta: Optional[float] = 0.01,
+                 reference: Optional[str] = None,
+                 seed: int = 0,
+                 grayscale: bool = False,
+                 percentile: float = 0.66,
+                 cap: float = 0.9,
+                 threshold: Optional[float] = None,
+                 num_bins: int = 1000,
+                 interval: Optional[int] = None) -> None:
+        if isinstance(checkpoints, str):
+            checkpoints = [checkpoints]
+        if checkpoints is not None and len(checkpoints) == 0:
+            raise ValueError('PseudoLabelHook: `checkpoints` must name at '
+                             'least one file, or be None (use the runner\'s '
+                             'model); got an empty list.')
+        if interval is not None and (not isinstance(interval, int)
+                                     or interval < 1):
+            raise ValueError('PseudoLabelHook: `interval` must be an int >= 1 '
+                             f'or None, got {interval!r}.')
+        self.checkpoints = None if checkpoints is None else list(checkpoints)
+        self.out_dir = out_dir
+        self.model = model
+        self.pipeline = pipeline
+        self.interval = interval
+        self.kwargs = dict(
+            beta=beta,
+            reference=reference,
+            seed=seed,
+            grayscale=grayscale,
+            percentile=percentile,
+            cap=cap,
+            threshold=threshold,
+            num_bins=num_bins)
+        # Fail at build time, not after the runner has started.
+        self._check(beta, percentile, cap, threshold, num_bins)
+        self.current_dir: Optional[str] = None
+        self._retired: list = []  # see restart_train_dataloader
+
+    @staticmethod
+    def _check(beta, percentile, cap, threshold, num_bins) -> None:
+        if beta is not None and not 0.0 <= beta <= 0.5:
+            raise ValueError('PseudoLabelHook: `beta` must be in [0, 0.5] or '
+                             f'None, got {beta}.')
+        if not 0.0 <= percentile <= 1.0:
+            raise ValueError('PseudoLabelHook: `percentile` must be a '
+                             f'fraction in [0, 1], got {percentile}.')
+        if not 0.0 < cap <= 1.0:
+            raise ValueError(f'PseudoLabelHook: `cap` must be in (0, 1], '
+                             f'got {cap}.')
+        if threshold is not None and not 0.0 <= threshold <= 1.0:
+            raise ValueError('PseudoLabelHook: `threshold` must be in [0, 1] '
+                             f'or None, got {threshold}.')
+        if not isinstance(num_bins, int) or num_bins < 2:
+            raise ValueError('PseudoLabelHook: `num_bins` must be an int >= '
+                             f'2, got {num_bins!r}.')
+
+    # -- helpers ---------------------------------------------------------
+    def _root(self, runner) -> str:
+        return self.out_dir or osp.join(runner.work_dir, 'pseudo_labels')
+
+    def _save_current_weights(self, runner, path: str) -> str:
+        """Save the training model's weights once (rank 0, atomically)."""
+        if get_rank() == 0 and not osp.isfile(path):
+            model = runner.model.module if is_model_wrapper(
+                runner.model) else runner.model
+            state = {k: v.detach().cpu() for k, v in
+                     model.state_dict().items()}
+            write_atomic(
+                path, lambda tmp: torch.save(
+                    dict(state_dict=state, meta=dict(iter=runner.iter)), tmp))
+        barrier()
+        return path
+
+    def _label(self, runner, checkpoints: Sequence[str], out_dir: str) -> None:
+        uda = find_uda_dataset(runner.train_dataloader.dataset)
+        if hasattr(uda, 'full_init'):
+            uda.full_init()
+        model_cfg = self.model if self.model is not None else runner.cfg.model
+        pipeline = self.pipeline
+        if pipeline is None:
+            pipeline = inference_pipeline_from_cfg(
+                runner.cfg.get('test_pipeline'))
+        device = next(runner.model.parameters()).device
+        generate_pseudo_labels(
+            model_cfg,
+            checkpoints,
+            uda.target,
+            out_dir,
+            source_dataset=getattr(uda, 'source', None),
+            pipeline=pipeline,
+            device=device,
+            show_progress=True,
+            **self.kwargs)
+        uda.set_pseudo_label_dir(out_dir)
+        self._retired.extend(restart_train_dataloader(runner))
+        self.current_dir = out_dir
+        print_log(f'PseudoLabelHook: training on the pseudo labels in '
+                  f'{out_dir}', logger='current')
+
+    # -- hook points -----------------------------------------------------
+    def before_train(self, runner) -> None:
+        """Generate or reuse the pseudo labels of the current round."""
+        root = self._root(runner)
+        rnd = runner.iter // self.interval if self.interval else 0
+        if rnd == 0:
+            if self.checkpoints is not None:
+                self._label(runner, self.checkpoints, root)
+                return
+            os.makedirs(root, exist_ok=True)
+            ckpt = self._save_current_weights(
+                runner, osp.join(root, 'round_0.pth'))
+            self._label(runner, [ckpt], osp.join(root, 'round_0'))
+            return
+        ckpt = osp.join(root, f'round_{rnd}.pth')
+        if not osp.isfile(ckpt):
+            raise FileNotFoundError(
+                f'PseudoLabelHook: resuming at iteration {runner.iter} needs '
+                f'the weights of self-training round {rnd}, {ckpt!r}, which '
+                'is missing. Resume from a checkpoint saved in this work_dir '
+                'or remove `interval`.')
+        self._label(runner, [ckpt], osp.join(root, f'round_{rnd}'))
+
+    def after_train_iter(self, runner, batch_idx: int, data_batch=None,
+                         outputs=None) -> None:
+        """Every ``interval`` iterations, label a new round."""
+        if not self.interval:
+            return
+        done = runner.iter + 1
+        if done % self.interval or done >= runner.max_iters:
+            return
+        rnd = done // self.interval
+        root = self._root(runner)
+        os.makedirs(root, exist_ok=True)
+        ckpt = self._save_current_weights(runner,
+                                          osp.join(root, f'round_{rnd}.pth'))
+        self._label(runner, [ckpt], osp.join(root, f'round_{rnd}'))
