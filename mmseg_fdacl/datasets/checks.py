@@ -1,0 +1,96 @@
+"""Checks that turn missing or empty data folders into actionable errors.
+
+MMSeg lists a split with ``os.scandir``; a wrong ``data_root`` surfaces as a
+bare ``FileNotFoundError`` deep in the runner, and an empty folder as an
+``InfiniteSampler`` that waits forever for a first index. These functions are
+meant to be called by the dataset classes (``GTA5Dataset``, ``UDADataset``)
+before and after listing files.
+"""
+import os.path as osp
+from typing import Any, Dict, Optional, Sequence
+
+__all__ = ['PREPARE_HINTS', 'check_data_dirs', 'check_not_empty',
+           'DataNotFoundError']
+
+#: How to obtain each dataset, quoted in the errors.
+PREPARE_HINTS: Dict[str, str] = {
+    'GTA5Dataset': (
+        'Download GTA5 (https://download.visinf.tu-darmstadt.de/data/'
+        'from_games/) into data/gta5/{images,labels}, then write the train '
+        'id maps with `python tools/dataset_converters/gta5.py data/gta5`. '
+        'For the embedded demo data run `python tools/make_synthetic_uda.py`.'
+    ),
+    'CityscapesDataset': (
+        'Download leftImg8bit_trainvaltest.zip and gtFine_trainvaltest.zip '
+        'from https://www.cityscapes-dataset.com into data/cityscapes, then '
+        'write *_gtFine_labelTrainIds.png with MMSeg\'s '
+        '`python tools/dataset_converters/cityscapes.py data/cityscapes`. '
+        'For the embedded demo data run `python tools/make_synthetic_uda.py`.'
+    ),
+}
+_DEFAULT_HINT = ('Check data_root and data_prefix in the config (paths are '
+                 'relative to the directory you run from).')
+
+
+class DataNotFoundError(FileNotFoundError):
+    """A dataset folder is missing or holds no samples."""
+
+
+def _hint(dataset: str) -> str:
+    return PREPARE_HINTS.get(dataset, _DEFAULT_HINT)
+
+
+def check_data_dirs(dataset: str,
+                    data_root: Optional[str],
+                    data_prefix: Optional[Dict[str, Any]] = None,
+                    keys: Sequence[str] = ('img_path', 'seg_map_path')
+                    ) -> None:
+    """Raise if ``data_root`` or a split folder of ``data_prefix`` is missing.
+
+    Args:
+        dataset (str): Dataset class name, for the message and the hint.
+        data_root (str, optional): The dataset root.
+        data_prefix (dict, optional): ``img_path`` / ``seg_map_path`` folders,
+            relative to ``data_root`` unless absolute.
+        keys (Sequence[str]): Which prefixes must exist.
+
+    Raises:
+        DataNotFoundError: Naming the missing path and how to prepare it.
+    """
+    if data_root and not osp.isdir(data_root):
+        raise DataNotFoundError(
+            f'{dataset}: data_root {data_root!r} (absolute: '
+            f'{osp.abspath(data_root)!r}) does not exist. {_hint(dataset)}')
+    for key in keys:
+        prefix = (data_prefix or {}).get(key)
+        if not prefix:
+            continue
+        path = prefix if osp.isabs(prefix) or not data_root else osp.join(
+            data_root, prefix)
+        if not osp.isdir(path):
+            raise DataNotFoundError(
+                f'{dataset}: the {key} folder {path!r} does not exist (split '
+                f'missing or wrong data_prefix {data_prefix!r}). '
+                f'{_hint(dataset)}')
+
+
+def check_not_empty(dataset: str, num_samples: int, img_dir: str,
+                    img_suffix: str = '', role: str = '') -> None:
+    """Raise if a dataset found no samples.
+
+    Args:
+        dataset (str): Dataset class name.
+        num_samples (int): Samples found.
+        img_dir (str): The folder that was searched.
+        img_suffix (str): The image suffix that was searched for.
+        role (str): E.g. ``'target'``, for the message.
+
+    Raises:
+        DataNotFoundError: If ``num_samples`` is 0.
+    """
+    if num_samples > 0:
+        return
+    what = f'the {role} set ' if role else ''
+    raise DataNotFoundError(
+        f'{dataset}: {what}is empty: no files ending in {img_suffix!r} under '
+        f'{img_dir!r}. Training needs at least one image. {_hint(dataset)}')
