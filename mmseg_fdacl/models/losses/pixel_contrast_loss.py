@@ -224,8 +224,10 @@ def pixel_contrast_loss(embeddings: TensorOrSeq,
             to its view's ``h x w`` with ``label_downsample``. One tensor is
             shared by all views.
         preds (Tensor | Sequence[Tensor], optional): Each ``N x h x w``
-            predicted labels, one per label map; pixels where it differs
-            from the label are "hard". Default: None.
+            predicted labels, one per view or one per label map; pixels
+            where a prediction differs from the label are "hard" (with a
+            shared label map: where any view's prediction differs).
+            Default: None.
         temperature, base_temperature: See :func:`supcon_loss`.
         max_samples, max_views, sampling, hard_ratio, ignore_index: See
             :class:`PixelContrastLoss`.
