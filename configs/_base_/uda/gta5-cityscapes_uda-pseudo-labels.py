@@ -1,0 +1,15 @@
+# As gta5-cityscapes_uda.py, with the target samples carrying pseudo labels
+# (uint8 PNGs of train ids at the original image size, 255 = ignore) from the
+# folder written by tools/generate_pseudo_labels.py. LoadPseudoLabel comes
+# right after the image so the resize moves both together. Set the folder in
+# the leaf config (`pseudo_label_dir`) or on the command line:
+#   --cfg-options train_dataloader.dataset.pseudo_label_dir=DIR
+_base_ = ['./gta5-cityscapes_uda.py']
+target_train_pipeline_pseudo_labels = [
+    dict(type='LoadImageFromFile'),
+    dict(type='LoadPseudoLabel'),
+    dict(type='Resize', scale=(1024, 512), keep_ratio=True),
+    dict(type='PackSegInputs')
+]
+train_dataloader = dict(
+    dataset=dict(target=dict(pipeline=target_train_pipeline_pseudo_labels)))

@@ -1,0 +1,4 @@
+# Short name: single-beta FDA (beta 0.01) + entropy, DeepLabV2.
+_base_ = './deeplabv2_r101-d8_fda-beta0.01-ent_1xb1-100k_gta5-1280x720_cityscapes-1024x512.py'
+custom_imports = dict(imports=['mmseg_fdacl'], allow_failed_imports=False)
+default_scope = 'mmseg'
