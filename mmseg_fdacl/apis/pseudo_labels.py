@@ -684,3 +684,163 @@ def generate_pseudo_labels(
         write_manifest(out_dir, manifest)
     barrier()
     return manifest
+
+
+# --------------------------------------------------------------------------
+# Quality and pictures of a finished set (used by the tool).
+# --------------------------------------------------------------------------
+def _target_items(target: BaseDataset):
+    root = _image_root(target)
+    for i in range(len(target)):
+        info = target.get_data_info(i)
+        yield i, info['img_path'], info.get('seg_map_path'), root
+
+
+def evaluate_pseudo_labels(label_dir: str,
+                           target_dataset: Union[dict, BaseDataset],
+                           num_classes: Optional[int] = None
+                           ) -> Optional[dict]:
+    """IoU of pseudo labels against the target ground truth, where it exists.
+
+    Only **labelled** pseudo-label pixels are scored: ground truth under a
+    255 pseudo label is ignored, as in the reference "Pseudo Labels" row
+    (quality of the labels stage 2 trains on). ``coverage`` says which share
+    of the ground-truth pixels received a label. Uses MMSeg's
+    ``IoUMetric.intersect_and_union`` / ``total_area_to_metrics``.
+
+    Args:
+        label_dir (str): Pseudo-label folder.
+        target_dataset (dict | BaseDataset): The target set; its
+            ``seg_map_path`` entries (e.g. ``gtFine/train`` labelTrainIds)
+            are the ground truth.
+        num_classes (int, optional): Default: the dataset's class count.
+
+    Returns:
+        dict | None: ``classes``, ``iou`` (per class, %, NaN where a class
+        is in neither map), ``miou`` (%), ``coverage`` (%), ``num_images``;
+        None when no ground truth exists.
+    """
+    from mmseg.evaluation import IoUMetric
+    target = _build_dataset(target_dataset, 'target_dataset')
+    classes = list(target.metainfo.get('classes', ()))
+    num_classes = num_classes or len(classes)
+    totals = [torch.zeros(num_classes, dtype=torch.float64) for _ in range(4)]
+    gt_valid = labelled = 0
+    num_images = 0
+    for _, img_path, gt_path, root in _target_items(target):
+        if not gt_path or not osp.isfile(gt_path):
+            continue
+        gt = cv2.imread(gt_path, cv2.IMREAD_UNCHANGED)
+        png = pseudo_label_path(img_path, root, label_dir)
+        label = cv2.imread(png, cv2.IMREAD_UNCHANGED)
+        if label is None:
+            raise FileNotFoundError(f'pseudo label {png!r} of {img_path!r} '
+                                    'is missing; generate the set first.')
+        if label.shape != gt.shape:
+            raise ValueError(
+                f'pseudo label {png!r} is {label.shape} but the ground truth '
+                f'{gt_path!r} is {gt.shape}; pseudo labels are written at '
+                'the image size, so the image and its ground truth differ.')
+        valid = gt != IGNORE_INDEX
+        gt_valid += int(valid.sum())
+        labelled += int((valid & (label != IGNORE_INDEX)).sum())
+        scored = gt.copy()
+        scored[label == IGNORE_INDEX] = IGNORE_INDEX
+        areas = IoUMetric.intersect_and_union(
+            torch.from_numpy(label.astype(np.int64)),
+            torch.from_numpy(scored.astype(np.int64)), num_classes,
+            IGNORE_INDEX)
+        for t, a in zip(totals, areas):
+            t += a.double()
+        num_images += 1
+    if num_images == 0:
+        return None
+    # Despite its annotations, total_area_to_metrics needs torch tensors.
+    metrics = IoUMetric.total_area_to_metrics(*totals, metrics=['mIoU'])
+    iou = np.asarray(metrics['IoU'], dtype=np.float64) * 100
+    return dict(
+        classes=classes,
+        iou=iou.tolist(),
+        miou=float(np.nanmean(iou)),
+        coverage=100.0 * labelled / max(gt_valid, 1),
+        num_images=num_images)
+
+
+def visualize_pseudo_labels(label_dir: str,
+                            target_dataset: Union[dict, BaseDataset],
+                            show_dir: str,
+                            indices: Optional[Sequence[int]] = None) -> int:
+    """Write ``image | ground truth | pseudo label`` pictures.
+
+    Colours are the dataset palette (Cityscapes'), drawn with MMSeg's
+    ``SegLocalVisualizer`` at full opacity; ignored (255) pixels are black.
+    The ground-truth panel is left out where there is none. Files mirror the
+    image tree under ``show_dir`` (``.png``).
+
+    Args:
+        label_dir (str): Pseudo-label folder.
+        target_dataset (dict | BaseDataset): The target set.
+        show_dir (str): Output folder.
+        indices (Sequence[int], optional): Images to draw. Default: all.
+
+    Returns:
+        int: Number of pictures written.
+    """
+    from mmengine.structures import PixelData
+    from mmseg.structures import SegDataSample
+    from mmseg.visualization import SegLocalVisualizer
+    target = _build_dataset(target_dataset, 'target_dataset')
+    vis = SegLocalVisualizer(
+        name=f'pseudo_labels_{uuid.uuid4().hex}', alpha=1.0)
+    vis.set_dataset_meta(
+        classes=target.metainfo['classes'], palette=target.metainfo['palette'])
+    wanted = None if indices is None else set(indices)
+    count = 0
+    for i, img_path, gt_path, root in _target_items(target):
+        if wanted is not None and i not in wanted:
+            continue
+        image = cv2.imread(img_path, cv2.IMREAD_COLOR)[..., ::-1].copy()
+        label = cv2.imread(
+            pseudo_label_path(img_path, root, label_dir), cv2.IMREAD_UNCHANGED)
+        panels = [image]
+        maps = [label]
+        if gt_path and osp.isfile(gt_path):
+            maps.insert(0, cv2.imread(gt_path, cv2.IMREAD_UNCHANGED))
+        for seg in maps:
+            # One panel per call: add_datasample keeps only the last drawn
+            # map as the visualizer's image when no out_file is given.
+            sample = SegDataSample()
+            sample.pred_sem_seg = PixelData(data=torch.from_numpy(seg)[None])
+            vis.add_datasample(
+                'pseudo_label', image, sample, draw_gt=False, draw_pred=True,
+                show=False, with_labels=False)
+            panels.append(vis.get_image())
+        drawn = np.concatenate(panels, axis=1)
+        out = pseudo_label_path(img_path, root, show_dir)
+        os.makedirs(osp.dirname(out), exist_ok=True)
+        cv2.imwrite(out, np.ascontiguousarray(drawn[..., ::-1]))
+        count += 1
+    return count
+
+
+def datasets_from_config(cfg: Config) -> Tuple[dict, Optional[dict]]:
+    """The target and source dataset configs of a UDA training config.
+
+    Args:
+        cfg (Config): A config whose ``train_dataloader.dataset`` is a
+            ``UDADataset`` (stage 1, stage 2, FDA configs).
+
+    Returns:
+        tuple: ``(target, source)`` dataset configs.
+
+    Raises:
+        ValueError: If the config trains no UDADataset.
+    """
+    ds = cfg.get('train_dataloader', {}).get('dataset', {})
+    if 'target' not in ds:
+        raise ValueError(
+            f'{getattr(cfg, "filename", "the config")}: train_dataloader.'
+            "dataset has no 'target' (type "
+            f"{ds.get('type')!r}); pass a UDA config (stage 1/2) whose "
+            'train dataset is a UDADataset with source and target.')
+    return ds['target'], ds.get('source')
