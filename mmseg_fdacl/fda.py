@@ -227,19 +227,35 @@ def _swap_dft(x: Tensor, amp_ref: Tensor, rows: Tuple[int, ...],
     the spectrum is Hermitian, so column ``-l`` contributes the conjugate of
     column ``l`` and the real part of the correction is twice that of the
     half window (once for the self-conjugate DC and Nyquist columns).
+
+    The source's window coefficients are projected in float64: their phase
+    is kept while their amplitude may grow many times (to the reference's),
+    so float32 rounding there would be amplified. The reference amplitude and
+    the correction are insensitive and stay in the working dtype.
     """
     bsz, h, w = x.shape
     m = len(cols)
-    x_win = _window_coeffs(x, rows, cols)
+    # Chunks of about one 512x1024 RGB image keep the GEMM operands in cache.
+    step = max(1, (3 << 19) // (h * w))
     weight = x.new_tensor(
         [1.0 if c == 0 or 2 * c == w else 2.0 for c in cols]) / (h * w)
-    delta = (_new_coeffs(x_win, amp_ref) - x_win) * weight
-    e_h = _dft_rows(h, rows, x_win.dtype, str(x.device))
-    g = e_h.conj().transpose(0, 1) @ delta  # B x H x m
-    g = torch.cat([g.real, g.imag], dim=-1).reshape(bsz * h, 2 * m)
-    e_w = _dft_cols_real(w, cols, x.dtype, str(x.device))
-    return torch.addmm(x.reshape(bsz * h, w), g,
-                       e_w.transpose(0, 1)).view(bsz, h, w)
+    cdtype = torch.complex128 if x.dtype == torch.float64 else torch.complex64
+    e_h = _dft_rows(h, rows, cdtype, str(x.device))
+    e_h_adj = e_h.conj().transpose(0, 1).contiguous()
+    e_w_t = _dft_cols_real(w, cols, x.dtype, str(x.device)).transpose(0, 1)
+    out = torch.empty_like(x)
+    for start in range(0, bsz, step):
+        xc = x[start:start + step]
+        n = xc.shape[0]
+        x_win = _window_coeffs(xc.double(), rows, cols)
+        delta = (_new_coeffs(x_win, amp_ref[start:start + step].double()) -
+                 x_win).to(cdtype) * weight
+        g = e_h_adj @ delta  # n x H x m
+        g = torch.cat([g.real, g.imag], dim=-1).reshape(n * h, 2 * m)
+        torch.addmm(
+            xc.reshape(n * h, w), g, e_w_t,
+            out=out[start:start + step].view(n * h, w))
+    return out
 
 
 def _swap_fft(x: Tensor, amp_ref: Tensor, rows: Tuple[int, ...],
