@@ -210,7 +210,17 @@ class UDADataPreProcessor(SegDataPreProcessor):
 
     def _stylise(self, imgs: List[Tensor], refs: List[Tensor],
                  betas: List[float]) -> List[Tensor]:
-        """FDA of each ``imgs[i]`` with ``refs[i]``'s amplitude."""
+        """FDA of each ``imgs[i]`` with ``refs[i]``'s amplitude.
+
+        Runs with autocast off: mmengine's ``train_step`` calls the
+        preprocessor inside the AMP context, and FDA's complex GEMMs on 0-255
+        pixels need float32 (bf16 has no complex type and 8 mantissa bits).
+        """
+        with torch.autocast(imgs[0].device.type, enabled=False):
+            return self._stylise_fp32(imgs, refs, betas)
+
+    def _stylise_fp32(self, imgs: List[Tensor], refs: List[Tensor],
+                      betas: List[float]) -> List[Tensor]:
         same = (len({tuple(x.shape) for x in imgs}) == 1
                 and len({tuple(r.shape) for r in refs}) == 1
                 and len(set(betas)) == 1)
