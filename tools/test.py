@@ -17,6 +17,7 @@ from mmengine.runner import Runner
 # Registers mmseg_fdacl's components and its safe checkpoint loading even
 # when a config has no `custom_imports`.
 import mmseg_fdacl  # noqa: F401
+from mmseg_fdacl.utils.dist import setup_cpu_distributed
 
 
 def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
@@ -116,7 +117,10 @@ def build_config(args: argparse.Namespace) -> Config:
 
 def main(argv: Optional[List[str]] = None) -> None:
     args = parse_args(argv)
-    runner = Runner.from_cfg(build_config(args))
+    cfg = build_config(args)
+    # gloo + CPU DDP when there is no GPU (mmengine assumes CUDA).
+    setup_cpu_distributed(cfg, args.launcher)
+    runner = Runner.from_cfg(cfg)
     runner.test()
 
 

@@ -21,6 +21,7 @@ from mmengine.runner import Runner
 # when a config has no `custom_imports`.
 import mmseg_fdacl  # noqa: F401
 from mmseg.registry import RUNNERS
+from mmseg_fdacl.utils.dist import setup_cpu_distributed
 
 
 def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
@@ -110,6 +111,8 @@ def build_config(args: argparse.Namespace) -> Config:
 def main(argv: Optional[List[str]] = None) -> None:
     args = parse_args(argv)
     cfg = build_config(args)
+    # gloo + CPU DDP when there is no GPU (mmengine assumes CUDA).
+    setup_cpu_distributed(cfg, args.launcher)
     if 'runner_type' not in cfg:
         runner = Runner.from_cfg(cfg)
     else:

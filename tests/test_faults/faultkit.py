@@ -190,3 +190,91 @@ def assert_state_equal(a: Dict[str, torch.Tensor],
     assert a.keys() == b.keys()
     diff = [k for k in a if not torch.equal(a[k], b[k])]
     assert not diff, f'{len(diff)} tensors differ, e.g. {diff[:3]}'
+
+
+@HOOKS.register_module()
+class KillDuringSaveHook(Hook):
+    """SIGKILLs the process while the checkpoint of iteration ``at`` is being
+    written: the first ``os.fsync`` of that save truncates the file being
+    written to half its size and kills the process, i.e. the state a power
+    cut or OOM kill in the middle of ``write`` leaves behind.
+    """
+
+    priority = 'LOWEST'
+
+    def __init__(self, at: int) -> None:
+        self.at = at
+
+    def before_save_checkpoint(self, runner, checkpoint) -> None:
+        if runner.iter + 1 != self.at:
+            return
+
+        def fsync_then_die(fd: int) -> None:
+            size = os.fstat(fd).st_size
+            os.ftruncate(fd, size // 2)
+            os.kill(os.getpid(), signal.SIGKILL)
+
+        os.fsync = fsync_then_die
+
+
+def free_port() -> int:
+    import socket
+    with socket.socket() as s:
+        s.bind(('127.0.0.1', 0))
+        return s.getsockname()[1]
+
+
+def write_pseudo_labels(data: Dict[str, str]) -> str:
+    """Pseudo labels for the target train images (their own labels here)."""
+    import glob
+    import shutil
+
+    from mmseg_fdacl.utils import pseudo_label_path
+    cs = data['cityscapes']
+    img_root = osp.join(cs, 'leftImg8bit', 'train')
+    out = osp.join(cs, 'pseudo_labels')
+    for img in glob.glob(osp.join(img_root, '*', '*_leftImg8bit.png')):
+        gt = img.replace('leftImg8bit', 'gtFine', 1).replace(
+            '_leftImg8bit.png', '_gtFine_labelTrainIds.png')
+        dst = pseudo_label_path(img, img_root, out)
+        os.makedirs(osp.dirname(dst), exist_ok=True)
+        shutil.copyfile(gt, dst)
+    return out
+
+
+def stage2_cfg(data: Dict[str, str], work_dir: str, **kwargs) -> Config:
+    """The tiny config of :func:`source_only_cfg` turned into stage 2:
+    UDADataset with pseudo labels, UDAEncoderDecoder with FDA (both ways),
+    entropy and pixel contrastive losses."""
+    crop = (24, 48)
+    cfg = source_only_cfg(data, work_dir, **kwargs)
+    source = cfg.train_dataloader.dataset.to_dict()
+    target = dict(
+        type='CityscapesDataset',
+        data_root=data['cityscapes'],
+        data_prefix=dict(img_path='leftImg8bit/train'),
+        pipeline=[
+            dict(type='LoadImageFromFile'),
+            dict(type='LoadPseudoLabel'),
+            dict(type='RandomCrop', crop_size=crop),
+            dict(type='RandomFlip', prob=0.5),
+            dict(type='PackSegInputs')
+        ])
+    cfg.train_dataloader.dataset = dict(
+        type='UDADataset', source=source, target=target, pairing='random',
+        seed=0, pseudo_label_dir=write_pseudo_labels(data))
+    model = tiny_deeplabv2_cfg()
+    model.update(
+        type='UDAEncoderDecoder', lambda_ent=0.005, lambda_cl=0.1,
+        contrast_loss=dict(
+            type='PixelContrastLoss', max_samples=64, max_views=16))
+    model['data_preprocessor'].update(
+        type='UDADataPreProcessor', size=crop,
+        fda=dict(beta=0.01, target_to_source=True))
+    model['auxiliary_head'] = dict(
+        type='ProjectionHead', in_channels=32, in_index=0, channels=8,
+        embed_dim=8, num_classes=19)
+    cfg.model = model
+    cfg.model_wrapper_cfg = dict(
+        type='MMDistributedDataParallel', find_unused_parameters=True)
+    return cfg
