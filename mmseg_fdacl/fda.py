@@ -235,27 +235,17 @@ def _swap_dft(x: Tensor, amp_ref: Tensor, rows: Tuple[int, ...],
     """
     bsz, h, w = x.shape
     m = len(cols)
-    # Chunks of about one 512x1024 RGB image keep the GEMM operands in cache.
-    step = max(1, (3 << 19) // (h * w))
     weight = x.new_tensor(
         [1.0 if c == 0 or 2 * c == w else 2.0 for c in cols]) / (h * w)
     cdtype = torch.complex128 if x.dtype == torch.float64 else torch.complex64
+    x_win = _window_coeffs(x.double(), rows, cols)
+    delta = (_new_coeffs(x_win, amp_ref.double()) - x_win).to(cdtype) * weight
     e_h = _dft_rows(h, rows, cdtype, str(x.device))
-    e_h_adj = e_h.conj().transpose(0, 1).contiguous()
-    e_w_t = _dft_cols_real(w, cols, x.dtype, str(x.device)).transpose(0, 1)
-    out = torch.empty_like(x)
-    for start in range(0, bsz, step):
-        xc = x[start:start + step]
-        n = xc.shape[0]
-        x_win = _window_coeffs(xc.double(), rows, cols)
-        delta = (_new_coeffs(x_win, amp_ref[start:start + step].double()) -
-                 x_win).to(cdtype) * weight
-        g = e_h_adj @ delta  # n x H x m
-        g = torch.cat([g.real, g.imag], dim=-1).reshape(n * h, 2 * m)
-        torch.addmm(
-            xc.reshape(n * h, w), g, e_w_t,
-            out=out[start:start + step].view(n * h, w))
-    return out
+    g = e_h.conj().transpose(0, 1) @ delta  # B x H x m
+    g = torch.cat([g.real, g.imag], dim=-1).reshape(bsz * h, 2 * m)
+    e_w = _dft_cols_real(w, cols, x.dtype, str(x.device))
+    return torch.addmm(x.reshape(bsz * h, w), g,
+                       e_w.transpose(0, 1)).view(bsz, h, w)
 
 
 def _swap_fft(x: Tensor, amp_ref: Tensor, rows: Tuple[int, ...],
@@ -279,13 +269,13 @@ def _swap_fft(x: Tensor, amp_ref: Tensor, rows: Tuple[int, ...],
 def _pick_method(h: int, w: int, m: int) -> str:
     """Cheaper path for ``m`` half-window columns (CPU crossover, measured).
 
-    The DFT path is three skinny GEMMs, about ``6 m H W`` multiply-adds per
-    channel; the FFT path is ``rfft2`` + ``irfft2`` plus the reference
-    projection (``2 m H W``). Measured with ``tools/benchmarks/bench_fda.py``
-    the two FFTs cost about as much as ``13 H W log2(H W)`` GEMM
-    multiply-adds, i.e. the DFT path wins up to ``beta`` of about 0.12.
+    The DFT path costs three skinny GEMMs (one in float64), growing with
+    ``m H W``; the FFT path is ``rfft2`` + ``irfft2``, growing with
+    ``H W log2(H W)``, plus the reference projection. Timed with
+    ``tools/benchmarks/bench_fda.py`` at 512x512 and 512x1024 the two cross
+    near ``m = 1.4 log2(H W)`` (``beta`` about 0.05 at 512 rows).
     """
-    return 'dft' if 4 * m <= 13 * math.log2(h * w) else 'fft'
+    return 'dft' if 4 * m <= 5.5 * math.log2(h * w) else 'fft'
 
 
 def fda_amplitude_swap(src: Tensor,
@@ -336,14 +326,26 @@ def fda_amplitude_swap(src: Tensor,
                               align_corners=False)
         # Non-negative column frequencies suffice (Hermitian symmetry).
         rows, cols = tuple(rows), tuple(c for c in cols if c <= w // 2)
-        amp_ref = _window_coeffs(r.reshape(-1, h, w), rows, cols).abs()
-        # A shared reference's amplitude is computed once and broadcast.
-        amp_ref = amp_ref.view(-1, c, *amp_ref.shape[-2:]).expand(
-            n, -1, -1, -1).reshape(n * c, *amp_ref.shape[-2:])
         if method == 'auto':
             method = _pick_method(h, w, len(cols))
         swap = _swap_dft if method == 'dft' else _swap_fft
-        x = swap(x.reshape(n * c, h, w), amp_ref, rows, cols).view(n, c, h, w)
+        shared = None
+        if r.shape[0] == 1:
+            shared = _window_coeffs(r.reshape(c, h, w), rows, cols).abs()
+        # Chunks of about one 512x1024 RGB image keep the operands in cache.
+        step = max(1, (3 << 19) // (c * h * w))
+        out = torch.empty_like(x)
+        for i in range(0, n, step):
+            xc = x[i:i + step]
+            k = xc.shape[0]
+            if shared is None:
+                amp_ref = _window_coeffs(r[i:i + step].reshape(k * c, h, w),
+                                         rows, cols).abs()
+            else:
+                amp_ref = shared.repeat(k, 1, 1)
+            out[i:i + step] = swap(xc.reshape(k * c, h, w), amp_ref, rows,
+                                   cols).view(k, c, h, w)
+        x = out
     if clip:
         x = x.clamp(0, 255)
     return x.to(out_dtype)
