@@ -16,8 +16,8 @@ from mmengine.registry import DefaultScope
 
 REPO = osp.dirname(osp.dirname(osp.abspath(__file__)))
 CONFIGS = sorted(
-    osp.relpath(p, REPO)
-    for p in glob.glob(osp.join(REPO, 'configs', '**', '*.py'), recursive=True))
+    osp.relpath(p, REPO) for p in glob.glob(
+        osp.join(REPO, 'configs', '**', '*.py'), recursive=True))
 REGISTRIES = [
     getattr(mmseg_registry, name) for name in dir(mmseg_registry)
     if name.isupper()
@@ -56,7 +56,8 @@ def test_config_parses_and_builds(path):
         assert cfg.get('default_scope') == 'mmseg', path
 
     with DefaultScope.overwrite_default_scope('mmseg'):
-        unknown = [(where, name) for where, name in _typed_dicts(cfg._cfg_dict.to_dict())
+        unknown = [(where, name)
+                   for where, name in _typed_dicts(cfg._cfg_dict.to_dict())
                    if not any(reg.get(name) is not None for reg in REGISTRIES)]
         assert not unknown, f'{path}: unregistered types {unknown}'
 

@@ -64,9 +64,9 @@ def _history_buffer_getattr(obj: Any, name: str) -> Callable:
     """
     if obj is HistoryBuffer and not name.startswith('_'):
         attr = getattr(HistoryBuffer, name, None)
-        if callable(attr) and (
-                attr in HistoryBuffer._statistics_methods.values()
-                or name in ('min', 'max', 'current', 'mean')):
+        if callable(attr) and (attr
+                               in HistoryBuffer._statistics_methods.values()
+                               or name in ('min', 'max', 'current', 'mean')):
             return attr
     raise pickle.UnpicklingError(
         f'refused getattr({obj!r}, {name!r}) while loading a checkpoint: '

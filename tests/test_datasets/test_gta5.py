@@ -49,8 +49,7 @@ def test_builds_from_registry_and_loads_samples(tmp_path):
 
 
 def test_missing_train_ids_says_to_run_converter(tmp_path):
-    root = make_gta5_tree(
-        str(tmp_path / 'gta5'), num=2, with_train_ids=False)
+    root = make_gta5_tree(str(tmp_path / 'gta5'), num=2, with_train_ids=False)
     with pytest.raises(FileNotFoundError, match='dataset_converters/gta5.py'):
         GTA5Dataset(data_root=root, pipeline=[])
 
@@ -66,7 +65,7 @@ def test_convert_label_ids_dtypes():
     ids = np.array([[7, 33, 0, 34], [-1, 255, 300, 26]], dtype=np.int32)
     out = convert_label_ids(ids)
     assert out.dtype == np.uint8
-    np.testing.assert_array_equal(
-        out, [[0, 18, 255, 255], [255, 255, 255, 13]])
+    np.testing.assert_array_equal(out,
+                                  [[0, 18, 255, 255], [255, 255, 255, 13]])
     with pytest.raises(TypeError, match='integer'):
         convert_label_ids(ids.astype(np.float32))

@@ -36,8 +36,8 @@ def _write_tree(root):
     (root / 'images').mkdir()
     # A palette PNG, as GTA5 ships them: the indices are the label ids.
     pal = Image.fromarray(_all_ids_image(), mode='P')
-    pal.putpalette(list(np.random.default_rng(0).integers(
-        0, 256, 768, dtype=np.uint8)))
+    pal.putpalette(
+        list(np.random.default_rng(0).integers(0, 256, 768, dtype=np.uint8)))
     pal.save(labels / '00001.png')
     # A plain grayscale PNG with a few known ids.
     gray = np.zeros((4, 8), np.uint8)
@@ -54,8 +54,8 @@ def test_converter_writes_train_ids_and_stats(tmp_path):
 
     out1 = np.asarray(Image.open(tmp_path / 'labels/00001_labelTrainIds.png'))
     assert out1.dtype == np.uint8 and out1.shape == (16, 16)
-    np.testing.assert_array_equal(
-        out1.ravel(), [EXPECTED[i] for i in range(256)])
+    np.testing.assert_array_equal(out1.ravel(),
+                                  [EXPECTED[i] for i in range(256)])
     out2 = np.asarray(Image.open(tmp_path / 'labels/00002_labelTrainIds.png'))
     np.testing.assert_array_equal(out2, convert_label_ids(gray))
 
@@ -90,8 +90,8 @@ def test_bad_inputs(tmp_path):
     with pytest.raises(ValueError, match='nproc'):
         convert_gta5_labels(str(tmp_path), nproc=0)
     (tmp_path / 'labels').mkdir()
-    Image.fromarray(np.zeros((4, 4, 3), np.uint8)).save(
-        tmp_path / 'labels/00001.png')
+    Image.fromarray(np.zeros((4, 4, 3),
+                             np.uint8)).save(tmp_path / 'labels/00001.png')
     with pytest.raises(ValueError, match='00001.png.*single-channel'):
         convert_gta5_labels(str(tmp_path))
 

@@ -71,11 +71,12 @@ env_cfg = dict(cudnn_benchmark=False, dist_cfg=dict(backend='gloo'))
 
 
 def _run(args, timeout=300) -> str:
-    proc = subprocess.run([sys.executable] + args,
-                          cwd=REPO,
-                          capture_output=True,
-                          text=True,
-                          timeout=timeout)
+    proc = subprocess.run(
+        [sys.executable] + args,
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        timeout=timeout)
     out = proc.stdout + proc.stderr
     assert proc.returncode == 0, out[-4000:]
     return out
@@ -95,7 +96,9 @@ def test_train_resume_and_test(tmp_path):
     assert first['meta']['iter'] == 4
 
     # Resume from the latest checkpoint: the run starts at iteration 5.
-    out = _run(['tools/train.py', cfg, '--work-dir', str(work_dir), '--resume'])
+    out = _run(
+        ['tools/train.py', cfg, '--work-dir',
+         str(work_dir), '--resume'])
     assert 'resumed epoch: 0, iter: 4' in out
     assert 'Loads checkpoint by local_safe backend' in out
     assert 'Iter(train) [5/6]' in out and 'Iter(train) [1/6]' not in out

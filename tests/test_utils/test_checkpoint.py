@@ -70,8 +70,8 @@ def test_allow_list_is_exact():
         else:
             names.add(f'{entry.__module__}.{entry.__qualname__}')
     # Nothing that can run code: no os/subprocess/eval, no real getattr.
-    assert not any(n.startswith(('os.', 'posix.', 'subprocess.')) for n in
-                   names)
+    assert not any(
+        n.startswith(('os.', 'posix.', 'subprocess.')) for n in names)
     assert 'builtins.eval' not in names and 'builtins.exec' not in names
     for entry in checkpoint_safe_globals():
         if isinstance(entry, tuple) and entry[1] == 'builtins.getattr':
@@ -97,10 +97,9 @@ def test_arbitrary_globals_are_refused(tmp_path, payload, refused):
 def test_getattr_is_restricted_to_history_buffer_methods():
     assert _history_buffer_getattr(HistoryBuffer, 'mean') is \
         HistoryBuffer.mean
-    for obj, name in [(HistoryBuffer, '__init__'), (HistoryBuffer,
-                                                    '__class__'),
-                      (os, 'system'), (np, 'load'),
-                      (HistoryBuffer, 'update')]:
+    for obj, name in [(HistoryBuffer, '__init__'),
+                      (HistoryBuffer, '__class__'), (os, 'system'),
+                      (np, 'load'), (HistoryBuffer, 'update')]:
         with pytest.raises(pickle.UnpicklingError, match='refused getattr'):
             _history_buffer_getattr(obj, name)
 

@@ -16,7 +16,8 @@ param_scheduler = [
         end=150000,
         by_epoch=False)
 ]
-train_cfg = dict(type='IterBasedTrainLoop', max_iters=150000, val_interval=5000)
+train_cfg = dict(
+    type='IterBasedTrainLoop', max_iters=150000, val_interval=5000)
 val_cfg = dict(type='ValLoop')
 test_cfg = dict(type='TestLoop')
 default_hooks = dict(
