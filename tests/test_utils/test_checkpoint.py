@@ -117,3 +117,17 @@ def test_getattr_pickle_cannot_reach_other_attributes():
 def test_missing_file_says_what_to_do(tmp_path):
     with pytest.raises(FileNotFoundError, match='model.pretrained'):
         _load_checkpoint(str(tmp_path / 'none.pth'))
+
+
+def test_numpy1_checkpoints_load():
+    # numpy 1.x pickles name numpy.core.multiarray (numpy 2: numpy._core).
+    buf = io.BytesIO()
+    obj = dict(best=np.float64(1.5), hist=np.arange(3))
+    # The legacy format keeps the pickle uncompressed, so it can be edited.
+    torch.save(obj, buf, _use_new_zipfile_serialization=False)
+    data = buf.getvalue()
+    assert b'numpy._core.multiarray\n' in data
+    old = data.replace(b'numpy._core.multiarray\n', b'numpy.core.multiarray\n')
+    ckpt = torch.load(io.BytesIO(old), weights_only=True)
+    assert ckpt['best'] == 1.5
+    np.testing.assert_array_equal(ckpt['hist'], np.arange(3))
