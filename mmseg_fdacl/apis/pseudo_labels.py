@@ -26,9 +26,9 @@ How a set is made (:func:`generate_pseudo_labels`):
    predicted as that class. Memory is ``num_classes x num_bins`` integers,
    whatever the number of images. Under ``torch.distributed`` every rank
    handles images ``rank::world_size`` and the histograms are summed with
-   ``mmengine.dist.all_reduce``. The percentile is read from the cumulative
-   histogram with linear interpolation inside the bin, so it is within
-   ``1 / num_bins`` of the exact percentile. Rank 0 stores the thresholds in
+   ``mmengine.dist.all_reduce``. The percentile (``numpy.percentile``'s
+   linear definition) is read from the cumulative histogram, within
+   ``1 / num_bins`` of the exact value. Rank 0 stores the thresholds in
    ``manifest.json``. With a global ``threshold`` this pass is skipped.
 3. **Pass 2, labels.** The prediction is recomputed (nothing per image is
    kept between passes: no memory or disk that grows with the set) and
