@@ -285,7 +285,8 @@ def _has_png(out_dir: str) -> bool:
     return False
 
 
-def _build_dataset(dataset: Union[dict, BaseDataset], name: str) -> BaseDataset:
+def _build_dataset(dataset: Union[dict, BaseDataset],
+                   name: str) -> BaseDataset:
     if isinstance(dataset, BaseDataset):
         return dataset
     if not isinstance(dataset, dict):
@@ -427,8 +428,8 @@ def _validate(beta, percentile, cap, threshold, num_bins, checkpoints):
         raise ValueError(f'beta must be in [0, 0.5] or None (no FDA), '
                          f'got {beta}.')
     if not 0.0 <= percentile <= 1.0:
-        raise ValueError(f'percentile must be a fraction in [0, 1] (e.g. 0.66),'
-                         f' got {percentile}.')
+        raise ValueError('percentile must be a fraction in [0, 1] (e.g. '
+                         f'0.66), got {percentile}.')
     if not 0.0 < cap <= 1.0:
         raise ValueError(f'cap must be in (0, 1], got {cap}.')
     if threshold is not None and not 0.0 <= threshold <= 1.0:

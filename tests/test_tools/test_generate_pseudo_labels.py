@@ -2,6 +2,7 @@
 import glob
 import importlib.util
 import json
+import os
 import os.path as osp
 
 import cv2
@@ -120,7 +121,6 @@ def test_evaluate_scores_labelled_pixels_only(setup, tmp_path):
         label[wrong] = (label[wrong] + 1) % 19
         label[rng.random(gt.shape) < 0.3] = 255
         out = pseudo_label_path(f, img_root, str(tmp_path))
-        import os
         os.makedirs(osp.dirname(out), exist_ok=True)
         cv2.imwrite(out, label)
         keep = label != 255

@@ -57,8 +57,10 @@ def restart_train_dataloader(runner) -> list:
     DataLoader keeps them across epochs). This shuts those workers down and,
     for iteration-based loops, creates a new iterator whose new workers copy
     the updated dataset; the batches the old workers had prefetched are
-    skipped (the sampler continues after them). With ``num_workers == 0``
-    the loader reads the dataset object itself, so nothing is restarted.
+    skipped (the sampler continues after them). Epoch-based loops create a
+    new iterator every epoch: there the switch takes effect from the next
+    epoch (new workers). With ``num_workers == 0`` the loader reads the
+    dataset object itself, so nothing is restarted.
 
     The old iterators are returned, not dropped: mmengine's
     ``InfiniteSampler`` hands every ``iter()`` the same index generator, and
@@ -74,6 +76,12 @@ def restart_train_dataloader(runner) -> list:
     if getattr(loader, 'num_workers', 0) == 0:
         return []
     old = getattr(loop, 'dataloader_iterator', None)
+    if old is None:
+        # Epoch-based loop: it calls iter(loader) at every epoch, and the
+        # iterator of a running epoch must not be stopped. Dropping the
+        # persistent-worker iterator makes the next epoch start new workers.
+        loader._iterator = None
+        return []
     retired = [
         it for it in (getattr(old, '_iterator', None),
                       getattr(loader, '_iterator', None)) if it is not None
@@ -84,11 +92,10 @@ def restart_train_dataloader(runner) -> list:
     # torch keeps the persistent-worker iterator here; None forces new
     # workers (with the updated dataset) on the next iter(loader).
     loader._iterator = None
-    if old is not None:
-        new = _InfiniteDataloaderIterator(loader)
-        new._epoch = getattr(old, '_epoch', 0)
-        loop.dataloader_iterator = new
-        retired.append(old)
+    new = _InfiniteDataloaderIterator(loader)
+    new._epoch = getattr(old, '_epoch', 0)
+    loop.dataloader_iterator = new
+    retired.append(old)
     return retired
 
 
