@@ -1,9 +1,11 @@
 """Tests of UDAEncoderDecoder: loss terms, gradients, switches, inference."""
 import copy
+import glob
+import os.path as osp
 
 import pytest
 import torch
-from mmengine.config import ConfigDict
+from mmengine.config import Config, ConfigDict
 from mmengine.logging import MessageHub
 from mmengine.optim import OptimWrapper
 from mmengine.structures import PixelData
@@ -256,3 +258,67 @@ def test_contrast_needs_target_to_source():
     cfg['data_preprocessor']['fda'] = dict(beta=0.01)
     with pytest.raises(ValueError, match='target_to_source'):
         MODELS.build(cfg)
+
+
+# -- the configs ---------------------------------------------------------
+ROOT = osp.dirname(osp.dirname(osp.dirname(osp.dirname(osp.abspath(
+    __file__)))))
+UDA_CONFIGS = sorted(
+    glob.glob(osp.join(ROOT, 'configs', 'fdacl', '*_gta2cs_stage*.py')) +
+    glob.glob(osp.join(ROOT, 'configs', 'fdacl', '*_gta2cs_fda-beta*.py')) +
+    glob.glob(osp.join(ROOT, 'configs', 'fdacl', 'mix', '*.py')))
+
+
+def _load(path):
+    cfg = Config.fromfile(path)
+    cfg.model.pretrained = None
+    # the configs pad to the 512x1024 crop; the tiny test images need not be
+    cfg.model.data_preprocessor.size = None
+    if cfg.model.backbone.type == 'VGG16':
+        # the 7x7x4096 fc6 alone is 100M parameters; the test only needs the
+        # config's UDA settings to be accepted
+        cfg.model.backbone.update(base_channels=8, fc_channels=64)
+        cfg.model.decode_head.in_channels = (32, 64, 64)
+    return cfg
+
+
+def test_configs_cover_the_stages():
+    names = {osp.basename(p) for p in UDA_CONFIGS}
+    for arch in ('deeplabv2', 'enet', 'vgg16'):
+        for stage in ('stage1', 'stage2', 'fda-beta0.01', 'fda-beta0.05',
+                      'fda-beta0.09'):
+            assert f'{arch}_gta2cs_{stage}.py' in names
+
+
+@pytest.mark.parametrize('path', UDA_CONFIGS, ids=osp.basename)
+def test_every_uda_config_builds(path):
+    cfg = _load(path)
+    model = MODELS.build(cfg.model)
+    assert isinstance(model, UDAEncoderDecoder)
+    name = osp.basename(path)
+    if 'stage1' in name:
+        assert model.data_preprocessor.grayscale == dict(
+            source=1.0, target=1.0, test=1.0)
+        assert model.data_preprocessor.fda is None
+    if 'fda-beta' in name:
+        beta = float(name.split('fda-beta')[1][:-3])
+        assert model.data_preprocessor.fda['betas'] == [beta]
+        assert model.lambda_ent == 0.005 and model.warmup_iters == 50000
+    if name.endswith('_stage2.py'):
+        assert model.lambda_cl > 0 and cfg.load_from
+        assert cfg.train_dataloader.dataset.pseudo_label_dir
+        assert 'LoadPseudoLabel' in [
+            t['type'] for t in cfg.train_dataloader.dataset.target.pipeline
+        ]
+
+
+@pytest.mark.parametrize(
+    'path', [p for p in UDA_CONFIGS if '/mix/' in p], ids=osp.basename)
+def test_mmseg_backbones_by_config_alone_train(path):
+    torch.manual_seed(0)
+    model = MODELS.build(_load(path).model)
+    stage2 = 'stage2' in path
+    optim = OptimWrapper(torch.optim.SGD(model.parameters(), lr=1e-3))
+    log_vars = model.train_step(_data(pseudo=stage2), optim)
+    assert EXPECTED[2 if stage2 else 1] <= set(log_vars)
+    assert all(torch.isfinite(v) for v in log_vars.values())

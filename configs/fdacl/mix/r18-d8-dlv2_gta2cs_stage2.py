@@ -1,0 +1,43 @@
+# Stage 2 with MMSeg's ResNet-18 (V1c, output stride 8) + DLV2Head, by config
+# alone, with a ProjectionHead (256 -> 128-d unit embeddings on the backbone
+# features) for the contrastive term instead of the class scores.
+#   --cfg-options load_from=work_dirs/r18-d8-dlv2_gta2cs_stage1/iter_100000.pth \
+#                 train_dataloader.dataset.pseudo_label_dir=DIR
+_base_ = '../deeplabv2_gta2cs_stage2.py'
+custom_imports = dict(imports=['mmseg_fdacl'], allow_failed_imports=False)
+default_scope = 'mmseg'
+load_from = 'work_dirs/r18-d8-dlv2_gta2cs_stage1/iter_100000.pth'
+train_dataloader = dict(
+    dataset=dict(
+        pseudo_label_dir='work_dirs/r18-d8-dlv2_gta2cs_stage1/pseudo_labels'))
+model = dict(
+    backbone=dict(
+        _delete_=True,
+        type='ResNetV1c',
+        depth=18,
+        num_stages=4,
+        out_indices=(3, ),
+        dilations=(1, 1, 2, 4),
+        strides=(1, 2, 1, 1),
+        norm_cfg=dict(type='BN', requires_grad=True),
+        norm_eval=False,
+        style='pytorch',
+        contract_dilation=True),
+    decode_head=dict(
+        _delete_=True,
+        type='DLV2Head',
+        in_channels=512,
+        in_index=0,
+        dilations=(6, 12, 18, 24),
+        num_classes=19,
+        align_corners=False,
+        loss_decode=dict(
+            type='CrossEntropyLoss', use_sigmoid=False, loss_weight=1.0)),
+    auxiliary_head=dict(
+        type='ProjectionHead',
+        in_channels=512,
+        in_index=0,
+        channels=256,
+        embed_dim=128,
+        num_classes=19),
+    embedding='projection')
