@@ -406,10 +406,12 @@ class _Predictor:
         from mmseg_fdacl.fda import fda_amplitude_swap
         data = self.pipeline(dict(img_path=img_path, reduce_zero_label=False,
                                   seg_fields=[]))
-        img = data['inputs'][None].float()
+        # FDA and grayscale run where the models are (the GPU, if any).
+        device = next(self.models[0].parameters()).device
+        img = data['inputs'][None].to(device).float()
         if self.beta is not None:
-            img = fda_amplitude_swap(
-                img, self._reference_image(index), self.beta, clip=True)
+            ref = self._reference_image(index).to(device)
+            img = fda_amplitude_swap(img, ref, self.beta, clip=True)
         if self.grayscale:
             img = to_grayscale(img)
         prob = None
