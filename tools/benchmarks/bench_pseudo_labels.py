@@ -1,0 +1,174 @@
+"""Pseudo-label generation images/s with 1 and 2 processes (gloo, loopback).
+
+:func:`mmseg_fdacl.apis.generate_pseudo_labels` (FDA target->source with a
+per-image source reference, prediction, per-class threshold histograms, PNG
+writing: both passes) runs on generated Cityscapes-layout target images with
+a random-weight DeepLabV2 checkpoint (``bench_train_iter.py``'s model), once in
+one process and once sharded over two processes joined by
+``torch.distributed`` with the gloo backend on 127.0.0.1 (what
+``tools/dist_*.sh`` do on a CPU machine). Every process uses ``--threads``
+threads, so two processes use twice the cores. The two settings alternate
+over ``--reps`` rounds, each into a fresh output folder (a finished folder
+would be reused, not regenerated); the time is from a barrier before the
+call to a barrier after it (process start-up and model building excluded),
+and images/s counts both passes' images once.
+
+Usage::
+
+    OMP_NUM_THREADS=1 python tools/benchmarks/bench_pseudo_labels.py \
+        [--num 16 --size 256 512 --reps 3]
+"""
+import argparse
+import os
+import os.path as osp
+import socket
+import statistics
+import sys
+import tempfile
+import time
+from typing import List
+
+import torch
+import torch.multiprocessing as mp
+
+sys.path.insert(0, osp.dirname(osp.abspath(__file__)))
+sys.path.insert(
+    0, osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__)))))
+import bench_train_iter as bti  # noqa: E402
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(('127.0.0.1', 0))
+        return s.getsockname()[1]
+
+
+def make_data(root: str, num: int, size, seed: int = 0) -> dict:
+    """Write target (Cityscapes layout) and source (GTA5 layout) images."""
+    import cv2
+    import numpy as np
+    rng = np.random.default_rng(seed)
+    h, w = size
+    trg = osp.join(root, 'cityscapes', 'leftImg8bit', 'train', 'city')
+    src = osp.join(root, 'gta5', 'images')
+    os.makedirs(trg, exist_ok=True)
+    os.makedirs(src, exist_ok=True)
+    os.makedirs(osp.join(root, 'gta5', 'labels'), exist_ok=True)
+    for i in range(num):
+        cv2.imwrite(
+            osp.join(trg, f'city_{i:06d}_000019_leftImg8bit.png'),
+            bti._smooth(rng, h, w))
+        cv2.imwrite(osp.join(src, f'{i:05d}.png'), bti._smooth(rng, h, w))
+        cv2.imwrite(
+            osp.join(root, 'gta5', 'labels', f'{i:05d}_labelTrainIds.png'),
+            bti._labels(rng, h, w, 19))
+    return dict(
+        target=dict(
+            type='CityscapesDataset',
+            data_root=osp.join(root, 'cityscapes'),
+            data_prefix=dict(img_path='leftImg8bit/train')),
+        source=dict(
+            type='GTA5Dataset',
+            data_root=osp.join(root, 'gta5'),
+            data_prefix=dict(img_path='images', seg_map_path='labels')))
+
+
+def _worker(rank: int, world: int, port: int, job: dict, queue) -> None:
+    import torch.distributed as dist
+    torch.set_num_threads(job['threads'])
+    dist.init_process_group(
+        'gloo', init_method=f'tcp://127.0.0.1:{port}', rank=rank,
+        world_size=world)
+    try:
+        from mmseg.utils import register_all_modules
+        import mmseg_fdacl  # noqa: F401
+        from mmseg_fdacl.apis import generate_pseudo_labels
+        register_all_modules(init_default_scope=True)
+        kwargs = dict(
+            source_dataset=job['data']['source'], beta=0.01, device='cpu')
+        # An untimed run into a scratch folder first: imports, lazy
+        # initialisation and caches are not what is compared.
+        generate_pseudo_labels(job['model'], [job['ckpt']],
+                               job['data']['target'], job['warm_dir'],
+                               **kwargs)
+        dist.barrier()
+        t0 = time.perf_counter()
+        generate_pseudo_labels(job['model'], [job['ckpt']],
+                               job['data']['target'], job['out_dir'],
+                               **kwargs)
+        dist.barrier()
+        if rank == 0:
+            queue.put(time.perf_counter() - t0)
+    finally:
+        dist.destroy_process_group()
+
+
+def run(world: int, job: dict) -> float:
+    """Seconds of one generation with ``world`` processes."""
+    ctx = mp.get_context('spawn')
+    queue = ctx.SimpleQueue()
+    port = _free_port()
+    procs = [
+        ctx.Process(target=_worker, args=(r, world, port, job, queue))
+        for r in range(world)
+    ]
+    for p in procs:
+        p.start()
+    for p in procs:
+        p.join()
+    if any(p.exitcode != 0 for p in procs):
+        raise RuntimeError(f'a pseudo-label worker failed (world {world}): '
+                           f'exit codes {[p.exitcode for p in procs]}')
+    return queue.get()
+
+
+def main(argv=None) -> List[dict]:
+    parser = argparse.ArgumentParser(description=__doc__.split('\n')[0])
+    parser.add_argument('--depth', type=int, default=18)
+    parser.add_argument('--base-channels', type=int, default=16)
+    parser.add_argument('--num', type=int, default=16)
+    parser.add_argument(
+        '--size', type=int, nargs=2, default=(256, 512), metavar=('H', 'W'))
+    parser.add_argument('--reps', type=int, default=3)
+    parser.add_argument('--threads', type=int, default=1)
+    args = parser.parse_args(argv)
+    cfg = bti.deeplabv2_cfg(
+        depth=args.depth, base_channels=args.base_channels,
+        crop=tuple(args.size))
+    cfg['data_preprocessor'].pop('size')
+    cfg['data_preprocessor']['size_divisor'] = 8
+    model, _ = bti.build(cfg)
+    times = {1: [], 2: []}
+    with tempfile.TemporaryDirectory() as root:
+        ckpt = osp.join(root, 'model.pth')
+        torch.save(dict(state_dict=model.state_dict(), meta=dict()), ckpt)
+        data = make_data(root, args.num, args.size)
+        print(f'torch {torch.__version__}, {args.threads} thread(s) per '
+              f'process; DeepLabV2 ResNetV1c-{args.depth} (base channels '
+              f'{args.base_channels}), {args.num} target images of '
+              f'{args.size[0]}x{args.size[1]}, FDA beta 0.01, per-class '
+              f'thresholds (two passes); {args.reps} alternating rounds, '
+              'medians\n')
+        for r in range(args.reps):
+            for world in ((1, 2) if r % 2 == 0 else (2, 1)):
+                job = dict(
+                    model=cfg, ckpt=ckpt, data=data, threads=args.threads,
+                    out_dir=osp.join(root, f'out_{r}_{world}'),
+                    warm_dir=osp.join(root, f'warm_{r}_{world}'))
+                times[world].append(run(world, job))
+    rows = []
+    print('| processes | s (median) | images/s | speed-up over 1 process |')
+    print('|---|---|---|---|')
+    base = statistics.median(times[1])
+    for world, ts in times.items():
+        med = statistics.median(ts)
+        rows.append(dict(processes=world, seconds=med,
+                         img_s=args.num / med, speedup=base / med))
+        print(f'| {world} | {med:.2f} | {args.num / med:.2f} | '
+              f'{base / med:.2f} |')
+    print()
+    return rows
+
+
+if __name__ == '__main__':
+    main()
