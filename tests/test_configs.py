@@ -93,7 +93,13 @@ def test_source_only_config_matches_published_setup():
     assert opt.paramwise_cfg.custom_keys.decode_head.lr_mult == 10.0
     assert cfg.param_scheduler[0].type == 'PolyLR'
     assert cfg.param_scheduler[0].power == 0.9
-    assert cfg.train_cfg.type == 'IterBasedTrainLoop'
+    # Fault tolerance is on by default (issue 8): resumable loop and sampler,
+    # RNG states in checkpoints, atomic saves, the non-finite loss guard.
+    assert cfg.train_cfg.type == 'ResumableIterBasedTrainLoop'
+    assert cfg.train_dataloader.sampler.type == 'ResumableInfiniteSampler'
+    assert cfg.default_hooks.checkpoint.type == 'AtomicCheckpointHook'
+    assert cfg.default_hooks.rng_state.type == 'RNGStateHook'
+    assert opt.type == 'NonFiniteGuardOptimWrapper'
     assert cfg.train_cfg.max_iters == cfg.param_scheduler[0].end == 150000
     assert cfg.model.backbone.depth == 101
     assert cfg.model.pretrained.endswith('.pth')

@@ -83,18 +83,24 @@ def build_config(args: argparse.Namespace) -> Config:
 
     if args.amp:
         wrapper = cfg.optim_wrapper.get('type', 'OptimWrapper')
-        if wrapper == 'AmpOptimWrapper':
+        # Each plain wrapper and its mixed-precision twin (the guarded one
+        # keeps its non-finite loss check under AMP).
+        amp_twin = {
+            'OptimWrapper': 'AmpOptimWrapper',
+            'NonFiniteGuardOptimWrapper': 'NonFiniteGuardAmpOptimWrapper',
+        }
+        if wrapper in amp_twin.values():
             print_log(
                 'AMP training is already enabled in your config.',
                 logger='current',
                 level=logging.WARNING)
-        elif wrapper == 'OptimWrapper':
-            cfg.optim_wrapper.type = 'AmpOptimWrapper'
+        elif wrapper in amp_twin:
+            cfg.optim_wrapper.type = amp_twin[wrapper]
             cfg.optim_wrapper.loss_scale = 'dynamic'
         else:
             raise ValueError(
-                '--amp needs optim_wrapper.type OptimWrapper (or '
-                f'AmpOptimWrapper), but the config has {wrapper!r}')
+                f'--amp needs optim_wrapper.type in {sorted(amp_twin)} (or '
+                f'their AMP twins), but the config has {wrapper!r}')
 
     if args.resume == 'auto':
         cfg.resume = True

@@ -112,3 +112,19 @@ def test_consecutive_skips_bounded():
         wrapper.update_params((p * float('nan')).sum())
     wrapper.update_params((p * 2).sum())
     assert p.item() == pytest.approx(0.8)
+
+
+def test_amp_twin_keeps_the_guard():
+    """--amp maps the guarded wrapper to a subclass of both parents."""
+    from mmengine.optim import AmpOptimWrapper
+    from mmseg.registry import OPTIM_WRAPPERS
+
+    from mmseg_fdacl.engine.optimizers import (NonFiniteGuardAmpOptimWrapper,
+                                               NonFiniteGuardOptimWrapper)
+    cls = OPTIM_WRAPPERS.get('NonFiniteGuardAmpOptimWrapper')
+    assert cls is NonFiniteGuardAmpOptimWrapper
+    assert issubclass(cls, NonFiniteGuardOptimWrapper)
+    assert issubclass(cls, AmpOptimWrapper)
+    # The guard's update_params runs first, then AMP's scaled backward.
+    mro = cls.__mro__
+    assert mro.index(NonFiniteGuardOptimWrapper) < mro.index(AmpOptimWrapper)

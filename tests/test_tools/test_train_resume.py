@@ -145,7 +145,7 @@ def test_cli_arguments_map_onto_config(tmp_path):
         train_tool.build_config(
             train_tool.parse_args([cfg, '--resume', 'missing.pth']))
     built = train_tool.build_config(train_tool.parse_args([cfg, '--amp']))
-    assert built.optim_wrapper.type == 'AmpOptimWrapper'
+    assert built.optim_wrapper.type == 'NonFiniteGuardAmpOptimWrapper'
 
     built = test_tool.build_config(
         test_tool.parse_args([cfg, str(ckpt), '--tta', '--out', 'o']))

@@ -19,7 +19,7 @@ train_dataloader = dict(
     batch_size=1,
     num_workers=2,
     persistent_workers=True,
-    sampler=dict(type='InfiniteSampler', shuffle=True),
+    sampler=dict(type='ResumableInfiniteSampler', shuffle=True),
     dataset=dict(
         type=source_dataset_type,
         data_root=source_data_root,

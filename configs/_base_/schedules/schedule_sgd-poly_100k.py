@@ -3,7 +3,8 @@
 # decode head at 10x lr, poly power 0.9, batch 1).
 optimizer = dict(type='SGD', lr=2.5e-4, momentum=0.9, weight_decay=5e-4)
 optim_wrapper = dict(
-    type='OptimWrapper',
+    type='NonFiniteGuardOptimWrapper',
+    on_non_finite='raise',
     optimizer=optimizer,
     clip_grad=None,
     paramwise_cfg=dict(custom_keys=dict(decode_head=dict(lr_mult=10.0))))
@@ -17,7 +18,7 @@ param_scheduler = [
         by_epoch=False)
 ]
 train_cfg = dict(
-    type='IterBasedTrainLoop', max_iters=100000, val_interval=5000)
+    type='ResumableIterBasedTrainLoop', max_iters=100000, val_interval=5000)
 val_cfg = dict(type='ValLoop')
 test_cfg = dict(type='TestLoop')
 default_hooks = dict(
@@ -25,10 +26,11 @@ default_hooks = dict(
     logger=dict(type='LoggerHook', interval=50, log_metric_by_epoch=False),
     param_scheduler=dict(type='ParamSchedulerHook'),
     checkpoint=dict(
-        type='CheckpointHook',
+        type='AtomicCheckpointHook',
         by_epoch=False,
         interval=5000,
         max_keep_ckpts=3,
         save_best='mIoU'),
     sampler_seed=dict(type='DistSamplerSeedHook'),
+    rng_state=dict(type='RNGStateHook'),
     visualization=dict(type='SegVisualizationHook'))

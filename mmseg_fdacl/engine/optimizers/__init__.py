@@ -1,5 +1,9 @@
 """Optimizer wrappers registered into MMSeg's OPTIM_WRAPPERS registry."""
+from .non_finite_guard_amp_optim_wrapper import NonFiniteGuardAmpOptimWrapper
 from .non_finite_guard_optim_wrapper import (NonFiniteGuardOptimWrapper,
                                              NonFiniteLossError)
 
-__all__ = ['NonFiniteGuardOptimWrapper', 'NonFiniteLossError']
+__all__ = [
+    'NonFiniteGuardAmpOptimWrapper', 'NonFiniteGuardOptimWrapper',
+    'NonFiniteLossError'
+]
