@@ -143,9 +143,16 @@ def build(cfg: dict, seed: int = 0, device: str = 'cpu'):
     from mmseg.registry import MODELS
     from mmseg.utils import register_all_modules
     register_all_modules(init_default_scope=True)
+    from mmengine.logging import MMLogger
     torch.manual_seed(seed)
     model = MODELS.build(copy.deepcopy(cfg)).to(device)
-    model.init_weights()
+    logger = MMLogger.get_current_instance()
+    level = logger.level
+    logger.setLevel('WARNING')  # init_weights logs every parameter
+    try:
+        model.init_weights()
+    finally:
+        logger.setLevel(level)
     model.train()
     optim = OptimWrapper(
         torch.optim.SGD(

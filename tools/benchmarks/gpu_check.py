@@ -1,0 +1,135 @@
+"""GPU check: DeepLabV2 ResNet-101 at 1024x512, source-only / stage 1 / stage 2.
+
+For each mode (as in ``bench_train_iter.py``: stage 2 = FDA both ways, source
+CE, target entropy and the pixel contrastive loss, every view with gradients)
+the model of ``configs/_base_/models/deeplabv2_r101-d8.py`` (random weights)
+is built on the device, trained for ``--warmup`` untimed and ``--iters``
+timed iterations through ``model.train_step`` on generated batches (batch 1,
+1024x512 crops), and the script prints seconds per iteration (median),
+images/s (source images per second) and the peak memory allocated by torch
+(``torch.cuda.max_memory_allocated``, reset per mode). With ``--amp fp16`` or
+``--amp bf16`` the optimiser wrapper is mmengine's ``AmpOptimWrapper`` (GPU
+only, as mmengine requires). Runs in well under 5 minutes on one recent GPU
+including warm-up.
+
+``--device cpu --tiny`` runs the same code on the CPU with a small trunk
+(ResNetV1c-18, 4 base channels) at 64x128, which is what the tests do.
+
+Usage::
+
+    python tools/benchmarks/gpu_check.py [--device cuda] [--iters 30]
+    python tools/benchmarks/gpu_check.py --device cpu --tiny
+"""
+import argparse
+import copy
+import os.path as osp
+import statistics
+import sys
+import time
+from typing import List
+
+import torch
+
+ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
+sys.path.insert(0, osp.dirname(osp.abspath(__file__)))
+sys.path.insert(0, ROOT)
+import bench_train_iter as bti  # noqa: E402
+
+R101_CFG = osp.join(ROOT, 'configs', '_base_', 'models',
+                    'deeplabv2_r101-d8.py')
+
+
+def base_cfg(tiny: bool, crop) -> dict:
+    """The plain model config: DeepLabV2 R101, or the tiny CPU stand-in."""
+    if tiny:
+        return bti.deeplabv2_cfg(depth=18, base_channels=4, crop=crop)
+    from mmengine.config import Config
+    cfg = Config.fromfile(R101_CFG).model.to_dict()
+    cfg['data_preprocessor']['size'] = tuple(crop)
+    return cfg
+
+
+def build(cfg: dict, device: str, amp: str):
+    from mmengine.optim import build_optim_wrapper
+    model, _ = bti.build(cfg, device=device)
+    wrapper = dict(
+        type='OptimWrapper',
+        optimizer=dict(
+            type='SGD', lr=2.5e-4, momentum=0.9, weight_decay=5e-4))
+    if amp != 'none':
+        wrapper.update(type='AmpOptimWrapper', dtype=dict(
+            fp16='float16', bf16='bfloat16')[amp], loss_scale='dynamic')
+    return model, build_optim_wrapper(model, wrapper)
+
+
+def check(mode: str, cfg: dict, args) -> dict:
+    """Train ``mode`` for a few iterations; seconds, images/s, peak bytes."""
+    cuda = args.device.startswith('cuda')
+    model, optim = build(bti.mode_cfg(mode, cfg, args.forward_views),
+                         args.device, args.amp)
+    data = bti.make_batch(mode, args.batch, args.crop)
+    if cuda:
+        torch.cuda.empty_cache()
+        torch.cuda.reset_peak_memory_stats(args.device)
+    bti.time_iters(model, optim, data, args.warmup, args.device)
+    times = []
+    for _ in range(args.iters):
+        times.append(bti.time_iters(model, optim, data, 1, args.device))
+    peak = torch.cuda.max_memory_allocated(args.device) if cuda else None
+    del model, optim
+    sec = statistics.median(times)
+    return dict(mode=mode, s_iter=sec, img_s=args.batch / sec,
+                peak_bytes=peak)
+
+
+def main(argv=None) -> List[dict]:
+    parser = argparse.ArgumentParser(description=__doc__.split('\n')[0])
+    parser.add_argument('--device', default='cuda')
+    parser.add_argument('--tiny', action='store_true')
+    parser.add_argument('--iters', type=int, default=None)
+    parser.add_argument('--warmup', type=int, default=None)
+    parser.add_argument('--batch', type=int, default=1)
+    parser.add_argument(
+        '--crop', type=int, nargs=2, default=None, metavar=('H', 'W'))
+    parser.add_argument(
+        '--amp', choices=('none', 'fp16', 'bf16'), default='none')
+    parser.add_argument(
+        '--forward-views', choices=('separate', 'joint'), default='separate')
+    args = parser.parse_args(argv)
+    if args.device.startswith('cuda') and not torch.cuda.is_available():
+        parser.error('no CUDA device; use --device cpu --tiny on a CPU')
+    if args.amp != 'none' and not args.device.startswith('cuda'):
+        parser.error("mmengine's AmpOptimWrapper needs a GPU; use --amp none "
+                     'on the CPU (bench_train_iter.py --amp bf16 times CPU '
+                     'autocast)')
+    args.crop = tuple(args.crop or ((64, 128) if args.tiny else (512, 1024)))
+    args.iters = args.iters or (3 if args.tiny else 30)
+    args.warmup = args.warmup or (1 if args.tiny else 5)
+    cfg = base_cfg(args.tiny, args.crop)
+    name = (torch.cuda.get_device_name(args.device)
+            if args.device.startswith('cuda') else 'CPU')
+    model_name = ('DeepLabV2 ResNetV1c-18/4ch (tiny)'
+                  if args.tiny else 'DeepLabV2 ResNetV1c-101')
+    print(f'{name}; torch {torch.__version__}; {model_name}, crop '
+          f'{args.crop[1]}x{args.crop[0]} (WxH), batch {args.batch}, random '
+          f'weights, precision {args.amp if args.amp != "none" else "fp32"}, '
+          f'forward_views={args.forward_views}; {args.warmup} warm-up + '
+          f'{args.iters} timed iterations per mode, medians\n')
+    t_start = time.perf_counter()
+    rows = []
+    print('| mode | s/iter | images/s | x source-only | peak GPU MiB |')
+    print('|---|---|---|---|---|')
+    for mode in bti.MODES:
+        row = check(mode, cfg, args)
+        row['ratio'] = row['s_iter'] / rows[0]['s_iter'] if rows else 1.0
+        rows.append(row)
+        peak = ('n/a' if row['peak_bytes'] is None else
+                f'{row["peak_bytes"] / 2**20:.0f}')
+        print(f'| {mode} | {row["s_iter"]:.3f} | {row["img_s"]:.2f} | '
+              f'{row["ratio"]:.2f} | {peak} |', flush=True)
+    print(f'\ntotal {time.perf_counter() - t_start:.0f} s')
+    return rows
+
+
+if __name__ == '__main__':
+    main()
