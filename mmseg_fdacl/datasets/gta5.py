@@ -19,6 +19,8 @@ from mmseg.datasets import CityscapesDataset
 from mmseg.datasets.basesegdataset import BaseSegDataset
 from mmseg.registry import DATASETS
 
+from .checks import check_data_dirs
+
 # Cityscapes label id -> train id for the 19 evaluated classes; others -> 255.
 GTA5_ID_TO_TRAINID: Dict[int, int] = {
     7: 0,
@@ -221,9 +223,14 @@ class GTA5Dataset(BaseSegDataset):
             list[dict]: MMSeg data infos (``img_path``, ``seg_map_path``...).
 
         Raises:
+            DataNotFoundError: If ``data_root`` or a split folder is missing.
             FileNotFoundError: If no image is found, or if local label maps
                 are missing (the converter has not been run).
         """
+        # Name the missing folder and how to prepare it, instead of the bare
+        # listing error. The prefixes are already joined with data_root.
+        check_data_dirs(type(self).__name__, self.data_root)
+        check_data_dirs(type(self).__name__, None, self.data_prefix)
         data_list = super().load_data_list()
         img_dir = self.data_prefix.get('img_path', '')
         if not data_list:

@@ -69,3 +69,16 @@ def test_convert_label_ids_dtypes():
                                   [[0, 18, 255, 255], [255, 255, 255, 13]])
     with pytest.raises(TypeError, match='integer'):
         convert_label_ids(ids.astype(np.float32))
+
+
+def test_gta5_dataset_names_missing_root_and_split(tmp_path):
+    from mmseg_fdacl.datasets.checks import DataNotFoundError
+    with pytest.raises(DataNotFoundError, match='nowhere') as err:
+        GTA5Dataset(data_root=str(tmp_path / 'nowhere'), pipeline=[])
+    assert 'tools/dataset_converters/gta5.py' in str(err.value)
+    root = make_gta5_tree(str(tmp_path / 'gta'), num=1)
+    with pytest.raises(DataNotFoundError, match='img_path'):
+        GTA5Dataset(
+            data_root=root,
+            data_prefix=dict(img_path='imgs', seg_map_path='labels'),
+            pipeline=[])
