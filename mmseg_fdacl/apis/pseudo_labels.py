@@ -358,11 +358,35 @@ def build_models(model: Union[dict, ConfigDict],
         cfg.pop('pretrained', None)
         cfg['train_cfg'] = None
         net = MODELS.build(cfg)
-        load_checkpoint(net, ckpt, map_location='cpu', strict=False,
-                        logger='current')
+        loaded = load_checkpoint(
+            net, ckpt, map_location='cpu', strict=False, logger='current')
+        _check_checkpoint_shapes(net, loaded, ckpt)
         net.to(device).eval()
         models.append(net)
     return models
+
+
+def _check_checkpoint_shapes(net: nn.Module, loaded: dict,
+                             ckpt: str) -> None:
+    """Refuse a checkpoint whose tensors do not fit the model.
+
+    mmengine's non-strict loading only warns about a shape mismatch and keeps
+    the random initialisation, so a checkpoint of a model with another number
+    of classes would silently label with an untrained classifier.
+    """
+    state = loaded.get('state_dict', loaded)
+    own = net.state_dict()
+    wrong = [(k, tuple(v.shape), tuple(own[k].shape))
+             for k, v in state.items()
+             if k in own and hasattr(v, 'shape') and v.shape != own[k].shape]
+    if wrong:
+        key, theirs, ours = wrong[0]
+        raise ValueError(
+            f'checkpoint {ckpt!r} does not fit the model config: {key} has '
+            f'shape {theirs} in the checkpoint but {ours} in the model '
+            f'({len(wrong)} mismatching tensors). It was probably trained '
+            'with another number of classes or another architecture; pass '
+            'the config it was trained with.')
 
 
 class _Predictor:
@@ -588,6 +612,20 @@ def generate_pseudo_labels(
                   'checkpoints and settings; reusing them.', logger='current')
         return existing
 
+    # Build (and check) the models before anything is written, so that a
+    # checkpoint of another label space leaves no half-made folder behind.
+    models = build_models(model_cfg, checkpoints, device)
+    model_classes = int(models[0].decode_head.num_classes)
+    if num_classes is None:
+        num_classes = model_classes
+    elif model_classes != num_classes:
+        raise ValueError(
+            f'the model predicts {model_classes} classes but the target '
+            f'dataset has {num_classes} '
+            f'({list(target.metainfo.get("classes", ()))}); pseudo labels '
+            'must use the dataset\'s class list. Use the model config '
+            'of the target label space (decode_head.num_classes).')
+
     manifest = existing or dict(
         version=MANIFEST_VERSION,
         settings=settings,
@@ -613,9 +651,6 @@ def generate_pseudo_labels(
             write_manifest(out_dir, manifest)
     barrier()
 
-    models = build_models(model_cfg, checkpoints, device)
-    if num_classes is None:
-        num_classes = int(models[0].decode_head.num_classes)
     predictor = _Predictor(models, pipeline, beta, grayscale, reference,
                            source_paths, seed)
     shard = list(range(rank, len(img_paths), world_size))

@@ -376,3 +376,23 @@ def test_two_processes_equal_one(data, tmp_path):
     r1 = json.load(open(log_dir / 'rank1.json'))
     assert sorted(r0 + r1) == list(range(6))  # every image exactly once
     assert r0 == [0, 2, 4] and r1 == [1, 3, 5]
+
+
+def test_other_number_of_classes_is_refused(data, tmp_path):
+    """A 16-class checkpoint, or a 16-class model, never labels a 19-class set.
+
+    mmengine's non-strict loading would only warn and keep a random head.
+    """
+    torch.manual_seed(0)
+    model16 = MODELS.build(ConfigDict(tiny_deeplabv2_cfg(num_classes=16)))
+    ckpt16 = str(tmp_path / 'c16.pth')
+    torch.save({'state_dict': model16.state_dict(), 'meta': {}}, ckpt16)
+    with pytest.raises(ValueError, match='c16.pth.*another number of classes'):
+        run(data, tmp_path / 'out16', ckpts=[ckpt16])
+    with pytest.raises(ValueError, match='16 classes.*19'):
+        generate_pseudo_labels(
+            tiny_deeplabv2_cfg(num_classes=16), [ckpt16],
+            target_cfg(data['cs']), str(tmp_path / 'out16b'), device='cpu',
+            source_dataset=source_cfg(data['gta']))
+    # Nothing was written: the same folders take a right run afterwards.
+    assert not glob.glob(str(tmp_path / 'out16*' / '*'))
