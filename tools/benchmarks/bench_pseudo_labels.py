@@ -103,9 +103,9 @@ def _worker(rank: int, world: int, port: int, job: dict, queue) -> None:
         dist.destroy_process_group()
 
 
-def run(world: int, job: dict) -> float:
+def run(world: int, job: dict, start_method: str = 'spawn') -> float:
     """Seconds of one generation with ``world`` processes."""
-    ctx = mp.get_context('spawn')
+    ctx = mp.get_context(start_method)
     queue = ctx.SimpleQueue()
     port = _free_port()
     procs = [
@@ -131,6 +131,12 @@ def main(argv=None) -> List[dict]:
         '--size', type=int, nargs=2, default=(256, 512), metavar=('H', 'W'))
     parser.add_argument('--reps', type=int, default=3)
     parser.add_argument('--threads', type=int, default=1)
+    parser.add_argument(
+        '--start-method',
+        choices=mp.get_all_start_methods(),
+        default='fork' if 'fork' in mp.get_all_start_methods() else 'spawn',
+        help='how the workers start (fork, as DataLoader workers on Linux, '
+        'skips re-importing; start-up is not timed either way)')
     args = parser.parse_args(argv)
     cfg = bti.deeplabv2_cfg(
         depth=args.depth, base_channels=args.base_channels,
@@ -155,7 +161,7 @@ def main(argv=None) -> List[dict]:
                     model=cfg, ckpt=ckpt, data=data, threads=args.threads,
                     out_dir=osp.join(root, f'out_{r}_{world}'),
                     warm_dir=osp.join(root, f'warm_{r}_{world}'))
-                times[world].append(run(world, job))
+                times[world].append(run(world, job, args.start_method))
     rows = []
     print('| processes | s (median) | images/s | speed-up over 1 process |')
     print('|---|---|---|---|')

@@ -1,0 +1,131 @@
+"""Smoke tests of tools/benchmarks: each runs at toy size and yields its rows.
+
+No timing is asserted (that is what the benchmarks report); the tests check
+that the comparisons run end to end, that every stage-2 view receives a
+gradient, that the figures are finite, and that run_all writes the markdown
+with the command of every figure. Also the AMP path they rely on: FDA inside
+the preprocessor runs under CPU bf16 autocast and the losses stay finite.
+"""
+import math
+import os.path as osp
+import sys
+
+import pytest
+import torch
+
+ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
+BENCH = osp.join(ROOT, 'tools', 'benchmarks')
+sys.path.insert(0, BENCH)
+
+import bench_inference  # noqa: E402
+import bench_pseudo_labels  # noqa: E402
+import bench_train_iter  # noqa: E402
+import gpu_check  # noqa: E402
+import run_all  # noqa: E402
+
+TINY = ['--crop', '32', '64', '--base-channels', '4', '--reps', '1',
+        '--iters', '1']
+
+
+def _finite_positive(x):
+    return isinstance(x, float) and math.isfinite(x) and x > 0
+
+
+def test_train_iter_rows_and_breakdown(capsys):
+    rows = bench_train_iter.main(TINY + ['--breakdown'])
+    modes = {r['mode']: r for r in rows if 'mode' in r}
+    assert set(modes) == {'source-only', 'stage1', 'stage2',
+                          'stage2 (joint)'}
+    assert modes['source-only']['ratio'] == 1.0
+    for row in modes.values():
+        assert _finite_positive(row['s_iter'])
+        assert _finite_positive(row['ratio_paired'])
+    parts = {r['part']: r for r in rows if 'part' in r}
+    assert set(parts) == {'fda', 'losses', 'data'}
+    assert all(_finite_positive(p['seconds']) for p in parts.values())
+    out = capsys.readouterr().out
+    assert 'gradient norm at the backbone output per view' in out
+    assert '| fp32 | stage2 | 3 |' in out
+
+
+@pytest.mark.parametrize('forward_views', ['separate', 'joint'])
+def test_every_stage2_view_gets_gradient(forward_views):
+    base = bench_train_iter.deeplabv2_cfg(base_channels=4, crop=(32, 64))
+    model, _ = bench_train_iter.build(
+        bench_train_iter.mode_cfg('stage2', base, forward_views))
+    data = bench_train_iter.make_batch('stage2', 2, (32, 64))
+    norms = bench_train_iter.gradient_views(model, data)
+    assert len(norms) == 3 and min(norms) > 0
+
+
+def test_stage2_bf16_autocast_losses_finite():
+    """mmengine runs the preprocessor inside the AMP context: FDA must not
+    break under bf16 autocast, and every loss must stay finite."""
+    base = bench_train_iter.deeplabv2_cfg(base_channels=4, crop=(32, 64))
+    model, optim = bench_train_iter.build(
+        bench_train_iter.mode_cfg('stage2', base))
+    data = bench_train_iter.make_batch('stage2', 2, (32, 64))
+    with torch.autocast('cpu', dtype=torch.bfloat16):
+        batch = model.data_preprocessor(bench_train_iter._fresh(data), True)
+        losses = model(**batch, mode='loss')
+    assert batch['inputs'].dtype == torch.float32
+    assert {'loss_ce_src', 'loss_ent_trg', 'loss_cl'} <= set(losses)
+    for key, value in losses.items():
+        assert torch.isfinite(value).all(), key
+    loss, _ = model.parse_losses(losses)
+    loss.backward()
+    assert all(
+        torch.isfinite(p.grad).all() for p in model.parameters()
+        if p.grad is not None)
+
+
+def test_inference_rows():
+    rows = bench_inference.main([
+        '--size', '32', '64', '--crop', '16', '32', '--stride', '11', '21',
+        '--base-channels', '4', '--reps', '1'
+    ])
+    assert [r['mode'] for r in rows] == ['whole', 'slide']
+    assert all(_finite_positive(r['img_s']) for r in rows)
+
+
+def test_pseudo_labels_one_and_two_processes():
+    rows = bench_pseudo_labels.main([
+        '--num', '2', '--size', '32', '64', '--base-channels', '4', '--reps',
+        '1'
+    ])
+    assert [r['processes'] for r in rows] == [1, 2]
+    assert all(_finite_positive(r['img_s']) for r in rows)
+
+
+def test_gpu_check_cpu_tiny(capsys):
+    rows = gpu_check.main(['--device', 'cpu', '--tiny', '--iters', '1'])
+    assert [r['mode'] for r in rows] == list(bench_train_iter.MODES)
+    assert all(_finite_positive(r['s_iter']) for r in rows)
+    assert all(r['peak_bytes'] is None for r in rows)  # no GPU here
+    assert '| stage2 |' in capsys.readouterr().out
+    with pytest.raises(SystemExit):  # mmengine's AMP wrapper needs a GPU
+        gpu_check.main(['--device', 'cpu', '--tiny', '--amp', 'bf16'])
+
+
+def test_run_all_writes_markdown_with_commands(tmp_path):
+    out = tmp_path / 'benchmarks.md'
+    text = run_all.main(
+        ['--quick', '--only', 'inference', '--out', str(out)])
+    assert out.read_text() == text
+    assert text.startswith('# Benchmarks')
+    assert 'Quick mode' in text
+    assert ('Command: `OMP_NUM_THREADS=1 python tools/benchmarks/'
+            'bench_inference.py' in text)
+    assert '| whole |' in text and '| slide |' in text
+
+
+def test_run_all_reports_a_failing_benchmark(tmp_path, monkeypatch):
+    (tmp_path / 'bench_fail.py').write_text(
+        'import sys\nsys.exit("bench_fail: bad --size")\n')
+    monkeypatch.setattr(run_all, 'HERE', str(tmp_path))
+    monkeypatch.setattr(run_all, 'BENCHMARKS', [
+        ('fail', 'x', 'bench_fail.py', [], [], 'x')
+    ])
+    with pytest.raises(RuntimeError, match='bad --size'):
+        run_all.main(['--quick', '--out', str(tmp_path / 'b.md')])
+    assert not (tmp_path / 'b.md').exists()

@@ -1,0 +1,213 @@
+"""Run every benchmark and write ``docs/benchmarks.md``.
+
+Each benchmark runs as its own process (``sys.executable`` with
+``OMP_NUM_THREADS=1``), exactly as the command printed above its output, and
+each measures its comparisons side by side in that one run (interleaved
+rounds, medians, ratios), because the machines these run on are shared and
+noisy. The file records the machine, the load average before and after each
+benchmark, and every command, so any figure can be reproduced.
+
+Usage::
+
+    python tools/benchmarks/run_all.py [--out docs/benchmarks.md]
+        [--only train_iter inference ...] [--quick]
+
+``--quick`` runs toy sizes (what the smoke test does); its figures mean
+nothing and the file says so.
+"""
+import argparse
+import os
+import os.path as osp
+import platform
+import subprocess
+import sys
+import time
+from typing import List, Optional
+
+HERE = osp.dirname(osp.abspath(__file__))
+ROOT = osp.dirname(osp.dirname(HERE))
+
+# name, title, script, full arguments, quick arguments (None: skipped in
+# quick mode), what it shows
+BENCHMARKS = [
+    ('train_iter', 'Training iteration: stage 2 and stage 1 vs source-only',
+     'bench_train_iter.py',
+     ['--reps', '7', '--iters', '2', '--amp', 'both', '--breakdown'],
+     ['--crop', '32', '64', '--base-channels', '4', '--reps', '1',
+      '--iters', '1', '--breakdown'],
+     'Same DeepLabV2 (ResNetV1c-18, 16 base channels, output stride 8), '
+     '256x512 crop, batch 1, SGD, through `model.train_step`. Stage 2 '
+     'forwards three views with gradients (checked: the gradient norm '
+     'reaching each view is printed), so 3.0x is the floor with '
+     "`forward_views='separate'`; `'joint'` batches the views (one pass, "
+     'shared BatchNorm statistics). The breakdown gives the share of a '
+     'stage-2 iteration spent in FDA, the losses and data loading.'),
+    ('train_iter_profile', 'Training iteration: torch.profiler tables',
+     'bench_train_iter.py',
+     ['--reps', '1', '--iters', '1', '--forward-views', 'separate',
+      '--profile'], None,
+     'Top operators by self CPU time of one source-only and one stage-2 '
+     'iteration (fp32, separate views).'),
+    ('fda', 'FDA: batched torch vs per-image numpy', 'bench_fda.py',
+     ['--reps', '3'],
+     ['--reps', '1', '--sizes', '32', '64', '--batches', '1', '--betas',
+      '0.01'],
+     'From the FDA issue: images/s of the batched torch amplitude swap '
+     '(auto/dft/fft paths) against the numpy reference, max difference, '
+     'peak memory.'),
+    ('losses', 'Contrastive loss: time and memory', 'bench_losses.py',
+     ['--reps', '5'], None,
+     'From the loss issue: forward+backward time and profiler-measured peak '
+     'memory of PixelContrastLoss against an all-pixels SupCon.'),
+    ('pseudo_labels', 'Pseudo-label generation: 1 vs 2 processes',
+     'bench_pseudo_labels.py', ['--num', '16', '--reps', '3'],
+     ['--num', '2', '--size', '32', '64', '--base-channels', '4', '--reps',
+      '1'],
+     'generate_pseudo_labels on generated target images, one process vs two '
+     'gloo processes on loopback (one thread each).'),
+    ('inference', 'Inference: whole image vs sliding window',
+     'bench_inference.py', ['--reps', '5'],
+     ['--size', '32', '64', '--crop', '16', '32', '--stride', '11', '21',
+      '--base-channels', '4', '--reps', '1'],
+     '`model.test_step` images/s with `test_cfg` whole and slide.'),
+]
+NAMES = [b[0] for b in BENCHMARKS]
+
+
+def _load() -> str:
+    try:
+        return ', '.join(f'{v:.1f}' for v in os.getloadavg())
+    except OSError:
+        return 'n/a'
+
+
+def _cpu() -> str:
+    try:
+        with open('/proc/cpuinfo') as f:
+            for line in f:
+                if line.startswith('model name'):
+                    return line.split(':', 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor() or 'unknown CPU'
+
+
+def command(script: str, args: List[str]) -> str:
+    """The shell command that reproduces one benchmark."""
+    return ('OMP_NUM_THREADS=1 python tools/benchmarks/' + script + ' ' +
+            ' '.join(args)).strip()
+
+
+def run_one(script: str, args: List[str], timeout: Optional[float]) -> tuple:
+    """Run a benchmark; returns (stdout, seconds). Raises on failure."""
+    env = dict(os.environ, OMP_NUM_THREADS='1')
+    env['PYTHONPATH'] = ROOT + os.pathsep + env.get('PYTHONPATH', '')
+    t0 = time.perf_counter()
+    proc = subprocess.run(
+        [sys.executable, osp.join(HERE, script), *args],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=timeout)
+    if proc.returncode != 0:
+        raise RuntimeError(
+            f'{command(script, args)} failed with exit code '
+            f'{proc.returncode}:\n{proc.stderr[-4000:]}')
+    return proc.stdout, time.perf_counter() - t0
+
+
+def _markdown(stdout: str) -> str:
+    """Benchmark output: tables as markdown, other text as code blocks."""
+    blocks = []  # [kind, lines], kind in ('table', 'text', 'code', 'head')
+    in_code = False
+    for line in stdout.splitlines():
+        if line.startswith('```'):
+            in_code = not in_code
+            if in_code:
+                blocks.append(['code', []])
+            continue
+        if in_code:
+            blocks[-1][1].append(line)
+        elif line.startswith('|'):
+            if not blocks or blocks[-1][0] != 'table':
+                blocks.append(['table', []])
+            blocks[-1][1].append(line)
+        elif line.startswith('### '):
+            blocks.append(['head', [line]])
+        elif not line.strip():
+            if blocks and blocks[-1][0] == 'text':
+                blocks[-1][1].append(line)
+            elif blocks and blocks[-1][0] == 'table':
+                blocks.append(['gap', []])
+        else:
+            if not blocks or blocks[-1][0] != 'text':
+                blocks.append(['text', []])
+            blocks[-1][1].append(line)
+    out = []
+    for kind, lines in blocks:
+        while lines and not lines[-1].strip():
+            lines.pop()
+        if not lines:
+            continue
+        body = '\n'.join(lines)
+        out.append(body if kind in ('table', 'head') else
+                   '```\n' + body + '\n```')
+    return '\n\n'.join(out)
+
+
+def main(argv=None) -> str:
+    parser = argparse.ArgumentParser(description=__doc__.split('\n')[0])
+    parser.add_argument('--out', default=osp.join(ROOT, 'docs',
+                                                  'benchmarks.md'))
+    parser.add_argument('--only', nargs='+', choices=NAMES, default=None)
+    parser.add_argument('--quick', action='store_true')
+    parser.add_argument('--timeout', type=float, default=3600)
+    args = parser.parse_args(argv)
+    import torch
+    lines = [
+        '# Benchmarks', '',
+        'Written by `python tools/benchmarks/run_all.py'
+        + (' --quick' if args.quick else '') + '` (`make bench`); do not '
+        'edit by hand. Every comparison is measured side by side in one run '
+        '(interleaved rounds, medians) and given as a ratio: the machine is '
+        'shared, so absolute times drift with its load (load averages are '
+        'recorded), ratios much less.', ''
+    ]
+    if args.quick:
+        lines += ['**Quick mode: toy sizes for the smoke test; these figures '
+                  'mean nothing.**', '']
+    lines += [
+        f'- Date: {time.strftime("%Y-%m-%d %H:%M:%S %Z")}',
+        f'- Machine: {_cpu()}, {os.cpu_count()} logical CPUs, '
+        f'{platform.system()} {platform.release()}',
+        f'- Python {platform.python_version()}, torch {torch.__version__}',
+        '- Every benchmark runs with `OMP_NUM_THREADS=1` and one torch '
+        'thread per process unless it says otherwise.', ''
+    ]
+    for name, title, script, full, quick, what in BENCHMARKS:
+        if args.only and name not in args.only:
+            continue
+        bench_args = quick if args.quick else full
+        if bench_args is None:
+            continue
+        cmd = command(script, bench_args)
+        print(f'[run_all] {cmd}', flush=True)
+        load_before = _load()
+        stdout, sec = run_one(script, bench_args, args.timeout)
+        lines += [
+            f'## {title}', '', what, '', f'Command: `{cmd}`', '',
+            f'Load average (1, 5, 15 min) before: {load_before}; after: '
+            f'{_load()}; wall time {sec:.0f} s.', '',
+            _markdown(stdout), ''
+        ]
+    text = '\n'.join(lines).rstrip() + '\n'
+    os.makedirs(osp.dirname(osp.abspath(args.out)), exist_ok=True)
+    with open(args.out, 'w') as f:
+        f.write(text)
+    print(f'[run_all] wrote {args.out}')
+    return text
+
+
+if __name__ == '__main__':
+    main()
