@@ -4,4 +4,6 @@
 _base_ = './deeplabv2_gta2cs_stage2.py'
 custom_imports = dict(imports=['mmseg_fdacl'], allow_failed_imports=False)
 default_scope = 'mmseg'
-model = dict(lambda_cl=0.0, data_preprocessor=dict(fda=dict(target_to_source=False)))
+model = dict(
+    lambda_cl=0.0,
+    data_preprocessor=dict(fda=dict(target_to_source=False)))

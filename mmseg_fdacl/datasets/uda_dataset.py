@@ -1,4 +1,4 @@
-"""A source sample paired with a target sample, for unsupervised domain adaptation.
+"""A source sample paired with a target sample, for domain adaptation.
 
 The source (labelled, e.g. GTA5) sets the length; each source index is paired
 with a target (unlabelled, e.g. Cityscapes) index by a pure function of
@@ -26,7 +26,8 @@ _MAX_REFETCH = 100
 
 def _pipeline_types(dataset: BaseDataset) -> List[str]:
     """Names of the transforms in a dataset's pipeline."""
-    return [type(t).__name__ for t in getattr(dataset.pipeline, 'transforms', [])]
+    transforms = getattr(dataset.pipeline, 'transforms', [])
+    return [type(t).__name__ for t in transforms]
 
 
 @DATASETS.register_module()
@@ -128,8 +129,8 @@ class UDADataset:
     def _check_pipeline_loads_pseudo_labels(self) -> None:
         if 'LoadPseudoLabel' not in _pipeline_types(self.target):
             raise ValueError(
-                'UDADataset: `pseudo_label_dir` is set but the target pipeline '
-                f'{_pipeline_types(self.target)} has no LoadPseudoLabel; add '
+                'UDADataset: `pseudo_label_dir` is set but the target '
+                f'pipeline {_pipeline_types(self.target)} has no LoadPseudoLabel; add '
                 "dict(type='LoadPseudoLabel') right after LoadImageFromFile.")
 
     # -- mmengine dataset protocol ---------------------------------------
@@ -262,7 +263,8 @@ class UDADataset:
         return item
 
     def __repr__(self) -> str:
-        return (f'{self.__class__.__name__}(source={type(self.source).__name__}'
-                f'({len(self.source)}), target={type(self.target).__name__}'
-                f'({len(self.target)}), pairing={self.pairing!r}, '
-                f'seed={self.seed}, pseudo_label_dir={self.pseudo_label_dir!r})')
+        src, trg = self.source, self.target
+        return (f'{self.__class__.__name__}(source={type(src).__name__}'
+                f'({len(src)}), target={type(trg).__name__}({len(trg)}), '
+                f'pairing={self.pairing!r}, seed={self.seed}, '
+                f'pseudo_label_dir={self.pseudo_label_dir!r})')

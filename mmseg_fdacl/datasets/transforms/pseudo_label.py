@@ -68,4 +68,5 @@ class LoadPseudoLabel(BaseTransform):
 
     def __repr__(self) -> str:
         return (f'{self.__class__.__name__}(imdecode_backend='
-                f'{self.imdecode_backend!r}, backend_args={self.backend_args})')
+                f'{self.imdecode_backend!r}, '
+                f'backend_args={self.backend_args})')
