@@ -9,14 +9,17 @@ carry a pseudo label read from a folder written by the pseudo-label step
 :func:`mmseg_fdacl.utils.pseudo_label_path`.
 """
 import copy
+import json
 import os.path as osp
 from typing import Any, Dict, List, Optional, Union
 
 import numpy as np
 from mmengine.dataset import BaseDataset
+from mmengine.fileio import list_dir_or_file
 from mmseg.registry import DATASETS
 
 from mmseg_fdacl.utils import pseudo_label_path
+from .checks import check_data_dirs, check_not_empty
 
 _PAIRINGS = ('random', 'sequential')
 # How many other target samples to try when the target pipeline returns None
@@ -99,7 +102,21 @@ class UDADataset:
     @staticmethod
     def _build(dataset: Union[dict, BaseDataset], name: str) -> BaseDataset:
         if isinstance(dataset, dict):
-            return DATASETS.build(dataset)
+            kind = dataset.get('type', 'dataset')
+            kind = kind if isinstance(kind, str) else kind.__name__
+            check_data_dirs(kind, dataset.get('data_root'),
+                            dataset.get('data_prefix'))
+            # Lazily, so that an empty image folder is named here instead of
+            # failing inside mmengine's serialisation of an empty list.
+            built = DATASETS.build(dict(dataset, lazy_init=True))
+            img_dir = built.data_prefix.get('img_path') or built.data_root
+            suffix = getattr(built, 'img_suffix', '')
+            if img_dir and osp.isdir(img_dir) and next(
+                    iter(list_dir_or_file(img_dir, list_dir=False,
+                                          suffix=suffix, recursive=True)),
+                    None) is None:
+                check_not_empty(kind, 0, img_dir, suffix, role=name)
+            return built
         if hasattr(dataset, 'get_data_info') and hasattr(dataset, 'pipeline'):
             return dataset
         raise TypeError(f'UDADataset: `{name}` must be a dataset config dict '
@@ -224,6 +241,7 @@ class UDADataset:
                 f'UDADataset: pseudo-label folder {path!r} does not exist; '
                 'run tools/generate_pseudo_labels.py with a stage-1 '
                 'checkpoint first.')
+        self._check_manifest_classes(path)
         if self._fully_initialized:
             root = self.target_img_root
             for i in range(len(self.target)):
@@ -236,6 +254,21 @@ class UDADataset:
                         'tools/generate_pseudo_labels.py on this target set '
                         'first.')
         self.pseudo_label_dir = path
+
+    def _check_manifest_classes(self, path: str) -> None:
+        """Refuse pseudo labels made for another class list."""
+        manifest = osp.join(path, 'manifest.json')
+        if not osp.isfile(manifest):
+            return
+        with open(manifest) as f:
+            classes = json.load(f).get('classes')
+        ours = list(self._metainfo.get('classes', ()))
+        if classes and list(classes) != ours:
+            raise ValueError(
+                f'UDADataset: the pseudo labels in {path!r} were made for '
+                f'{len(classes)} classes {classes} but this dataset has '
+                f'{len(ours)} {ours}; regenerate them with a model of this '
+                'label space (tools/generate_pseudo_labels.py).')
 
     # -- items -----------------------------------------------------------
     def _target_item(self, t_idx: int) -> dict:
@@ -253,11 +286,23 @@ class UDADataset:
             f'UDADataset: the target pipeline returned None for '
             f'{_MAX_REFETCH + 1} samples from index {t_idx}; check it.')
 
+    #: Read by ResumableInfiniteSampler: indices may carry the pass number.
+    pass_numbered_indices = True
+
     def __getitem__(self, idx: int) -> dict:
+        """Source sample ``idx % len`` with its target of pass ``idx // len``.
+
+        Indices beyond the length come from a pass-numbering sampler
+        (``ResumableInfiniteSampler``): the pass selects the pairing, so a
+        source image meets other target images on later passes. Plain
+        indices use the pairing of :attr:`epoch`.
+        """
         if not self._fully_initialized:
             self.full_init()
+        num_passes, idx = divmod(int(idx), len(self.source))
         item = dict(self.source[idx])
-        trg = self._target_item(self.target_index(idx))
+        trg = self._target_item(
+            self.target_index(idx, self.epoch + num_passes))
         item['target_inputs'] = trg['inputs']
         item['target_data_samples'] = trg['data_samples']
         return item

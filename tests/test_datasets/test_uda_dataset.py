@@ -211,3 +211,44 @@ def test_missing_pseudo_label_is_named(trees, tmp_path):
     # a pipeline with LoadPseudoLabel but no folder says what to set
     with pytest.raises(KeyError, match='pseudo_label_dir'):
         ds[0]
+
+
+def test_pass_numbered_indices_vary_the_pairing(trees):
+    """The sampler numbers its passes, so each pass gets a new pairing."""
+    from mmseg_fdacl.datasets.samplers import ResumableInfiniteSampler
+    src, trg = trees
+    ds = UDADataset(source=_source_cfg(src), target=_target_cfg(trg), seed=3)
+    sampler = ResumableInfiniteSampler(ds, shuffle=True, seed=0)
+    stream = iter(sampler)
+    indices = [next(stream) for _ in range(3 * len(ds))]
+    # pass p yields a permutation of p*len .. (p+1)*len-1
+    for p in range(3):
+        chunk = indices[p * len(ds):(p + 1) * len(ds)]
+        assert sorted(chunk) == list(range(p * len(ds), (p + 1) * len(ds)))
+    item = ds[len(ds) + 2]  # source sample 2 in pass 1
+    assert item['data_samples'].img_path == ds[2]['data_samples'].img_path
+    expected = ds.target.get_data_info(ds.target_index(2, epoch=1))['img_path']
+    assert item['target_data_samples'].img_path == expected
+    partners = {ds.target_index(i, epoch=e) for e in range(3) for i in [2]}
+    assert len(partners) > 1
+    # a plain dataset keeps mmengine's plain indices
+    plain = ResumableInfiniteSampler(ds.source, shuffle=True, seed=0)
+    stream = iter(plain)
+    assert max(next(stream) for _ in range(3 * len(ds))) < len(ds)
+
+
+def test_pseudo_labels_of_another_label_space_are_refused(trees, tmp_path):
+    import json
+    src, trg = trees
+    pl = _write_pseudo_labels(trg, str(tmp_path / 'pl'))
+    classes = list(CityscapesDataset.METAINFO['classes'])
+    with open(osp.join(pl, 'manifest.json'), 'w') as f:
+        json.dump(dict(classes=classes[:16], complete=True), f)
+    with pytest.raises(ValueError, match='made for 16 classes.*has 19'):
+        UDADataset(source=_source_cfg(src), target=_target_cfg(trg, True),
+                   pseudo_label_dir=pl)
+    with open(osp.join(pl, 'manifest.json'), 'w') as f:
+        json.dump(dict(classes=classes, complete=True), f)
+    ds = UDADataset(source=_source_cfg(src), target=_target_cfg(trg, True),
+                    pseudo_label_dir=pl)
+    assert ds[0]['target_data_samples'].gt_sem_seg.data.max() == 255

@@ -39,17 +39,12 @@ def test_empty_target_set(tmp_path):
                         '_leftImg8bit.png', role='target')
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason='UDADataset builds the target with mmengine serialisation, which '
-    "fails first with numpy's 'need at least one array to concatenate'; "
-    'UDADataset should check emptiness (check_not_empty) before/while '
-    'building (issue 5).')
 def test_uda_dataset_empty_target_named(tmp_path):
     root = make_cityscapes_tree(str(tmp_path / 'cs'), splits=(('train', 1), ))
     os.makedirs(osp.join(root, 'leftImg8bit', 'empty'))
     gta = make_gta5_tree(str(tmp_path / 'gta'), num=2)
-    with pytest.raises(ValueError, match='target has 0'):
+    with pytest.raises(DataNotFoundError,
+                       match='target set is empty.*leftImg8bit/empty'):
         DATASETS.build(dict(
             type='UDADataset',
             source=dict(type='GTA5Dataset', data_root=gta, pipeline=[]),

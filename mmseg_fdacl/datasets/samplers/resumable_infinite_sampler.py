@@ -2,6 +2,7 @@
 import itertools
 from typing import Iterator, Optional, Sized
 
+import torch
 from mmengine.dataset import InfiniteSampler
 from mmseg.registry import DATA_SAMPLERS
 
@@ -43,6 +44,25 @@ class ResumableInfiniteSampler(InfiniteSampler):
                 'image suffix) of the training dataset.')
         super().__init__(dataset, shuffle=shuffle, seed=seed)
         self.start_index = 0
+
+    def _infinite_indices(self) -> Iterator[int]:
+        """mmengine's seeded passes; pass-numbered where the dataset asks.
+
+        A dataset with ``pass_numbered_indices = True`` (``UDADataset``)
+        receives ``pass * len(dataset) + index`` so that it can vary what it
+        pairs with a sample from one pass over the data to the next; nothing
+        else in an iteration-based loop tells it which pass it is in.
+        """
+        numbered = getattr(self.dataset, 'pass_numbered_indices', False)
+        g = torch.Generator()
+        g.manual_seed(self.seed)
+        for epoch in itertools.count():
+            if self.shuffle:
+                order = torch.randperm(self.size, generator=g).tolist()
+            else:
+                order = list(range(self.size))
+            offset = epoch * self.size if numbered else 0
+            yield from (offset + i for i in order)
 
     def set_start_index(self, start_index: int) -> None:
         """Begin the next iteration ``start_index`` indices into the stream.
