@@ -462,27 +462,6 @@ def prediction_grid(images: Sequence[str], columns: Sequence[tuple],
     cv2.imwrite(out_file, np.concatenate(rows, 0)[..., ::-1])
 
 
-def fda_figure(src_path: str, trg_path: str, out_file: str,
-               betas: Sequence[float] = (0.01, 0.05, 0.09)) -> None:
-    """Source, target and both stylisations at several betas (RGB PNG)."""
-    from mmseg_fdacl.fda import fda_amplitude_swap_np
-    src = cv2.imread(src_path)[..., ::-1].astype(np.float32)
-    trg = cv2.imread(trg_path)[..., ::-1].astype(np.float32)
-    if trg.shape != src.shape:
-        trg = cv2.resize(trg, src.shape[1::-1])
-    top = [_caption(src.astype(np.uint8), 'source')]
-    bottom = [_caption(trg.astype(np.uint8), 'target')]
-    for b in betas:
-        s2t = fda_amplitude_swap_np(src, trg, b, clip=True)
-        t2s = fda_amplitude_swap_np(trg, src, b, clip=True)
-        top.append(_caption(s2t.astype(np.uint8), f'src in trg style b={b}'))
-        bottom.append(
-            _caption(t2s.astype(np.uint8), f'trg in src style b={b}'))
-    grid = np.concatenate(
-        [np.concatenate(top, 1), np.concatenate(bottom, 1)], 0)
-    cv2.imwrite(out_file, grid[..., ::-1])
-
-
 # -- the driver -------------------------------------------------------------
 class Pipeline:
     """Runs the steps of a spec (see :func:`load_spec`), skipping done ones.
@@ -670,7 +649,9 @@ class Pipeline:
 
     def _visualise(self) -> None:
         from mmseg.registry import DATASETS
+
         from mmseg_fdacl.utils import pseudo_label_path
+        from mmseg_fdacl.visualization.fda_figure import save_fda_figure
         cfg = self.cfg('stage2')
         test = dict(copy.deepcopy(cfg.test_dataloader.dataset))
         test['pipeline'] = []
@@ -713,8 +694,10 @@ class Pipeline:
         source = dict(copy.deepcopy(uda.source))
         source['pipeline'] = []
         src = DATASETS.build(source)
-        fda_figure(src.get_data_info(0)['img_path'], tinfos[0]['img_path'],
-                   osp.join(self.work_dir, 'fda.png'))
+        save_fda_figure(
+            cv2.imread(src.get_data_info(0)['img_path']),
+            cv2.imread(tinfos[0]['img_path']),
+            osp.join(self.work_dir, 'fda.png'))
 
 
 def run_pipeline(spec: dict, *, only: Optional[Sequence[str]] = None,

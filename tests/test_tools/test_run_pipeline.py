@@ -44,8 +44,6 @@ def _tiny_options(step: str, data: str) -> dict:
         opts['train_dataloader.dataset.source.data_root'] = src
         opts['train_dataloader.dataset.target.data_root'] = trg
     if step == 'stage2':
-        opts['model.auxiliary_head.in_channels'] = 32
-        opts['model.auxiliary_head.channels'] = 32
         opts['model.contrast_loss.max_samples'] = 64
     return opts
 

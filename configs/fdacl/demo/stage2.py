@@ -1,8 +1,9 @@
-# Stage 2 of the method (FDA + CL): cross-entropy on source images in the
-# target's style, entropy on the target, and the pixel-level supervised
-# contrastive loss between the target and its source-stylised copy, positives
-# being pixels of one pseudo label. Initialised from stage 1 by the pipeline
-# (load_from), which also sets the pseudo-label folder.
+# Stage 2 of the method (FDA + CL), as configs/fdacl/deeplabv2_gta2cs_stage2.py:
+# cross-entropy on source images in the target's style (beta 0.01), entropy
+# on the target, and the pixel-level supervised contrastive loss between the
+# target and its source-stylised copy (L2-normalised logits as embeddings),
+# positives being pixels of one pseudo label. tools/run_pipeline.py
+# initialises it from stage 1 (load_from) and sets the pseudo-label folder.
 _base_ = './_base_uda.py'
 target_train_pipeline = [
     dict(type='LoadImageFromFile'),
@@ -18,15 +19,11 @@ train_dataloader = dict(
 model = dict(
     data_preprocessor=dict(
         fda=dict(beta=0.01, source_to_target=True, target_to_source=True)),
-    auxiliary_head=dict(
-        type='ProjectionHead',
-        in_channels={{_base_.feat_channels}},
-        channels={{_base_.feat_channels}},
-        in_index=0,
-        embed_dim=64,
-        num_classes=19,
-        norm_cfg={{_base_.norm_cfg}}),
     lambda_ent=0.005,
     lambda_cl=0.1,
-    contrast_loss=dict(type='PixelContrastLoss', max_samples=1024,
-                       max_views=64))
+    contrast_loss=dict(
+        type='PixelContrastLoss',
+        temperature=0.07,
+        sampling='uniform',
+        max_samples=2000),
+    embedding='logits')
