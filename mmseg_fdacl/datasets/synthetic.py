@@ -22,7 +22,8 @@ and context (windows on buildings, wheels and cabins on cars, poles carrying
 signs), so colour is not the only cue.
 
 Files are written in the real layouts and label encodings: GTA5
-``gta5/images/NNNNN.png`` + ``gta5/labels/NNNNN.png`` (Cityscapes label ids;
+``gta5/images/NNNNN.png`` + ``gta5/labels/NNNNN.png`` (Cityscapes label ids
+in a palette PNG, as GTA5 ships them;
 ``tools/dataset_converters/gta5.py`` makes ``*_labelTrainIds.png``), Cityscapes
 ``cityscapes/leftImg8bit/{split}/{city}/{city}_NNNNNN_000019_leftImg8bit.png``
 + ``cityscapes/gtFine/...`` with ``_gtFine_labelIds.png`` and
@@ -823,6 +824,22 @@ def _write_png(path: str, arr: np.ndarray) -> None:
                       'is writable')
 
 
+def _write_palette_png(path: str, label_ids: np.ndarray) -> None:
+    """Label ids as a palette PNG, the encoding of GTA5's ``labels/*.png``
+    (pixel values are the ids; the palette shows Cityscapes' colours)."""
+    from mmseg.datasets import CityscapesDataset
+    from PIL import Image
+    palette = np.zeros((256, 3), np.uint8)
+    palette[list(TRAINID_TO_LABELID)] = CityscapesDataset.METAINFO['palette']
+    img = Image.fromarray(label_ids, mode='P')
+    img.putpalette(palette.ravel().tolist())
+    try:
+        img.save(path)
+    except OSError as e:
+        raise OSError(f'could not write {path!r} ({e}); check the output '
+                      'folder is writable') from e
+
+
 def _generate_one(task: dict) -> np.ndarray:
     """Render and write one image and its labels; return its class counts."""
     rng = image_rng(task['seed'], task['domain'], task['split'],
@@ -832,7 +849,10 @@ def _generate_one(task: dict) -> np.ndarray:
     os.makedirs(osp.dirname(task['img']), exist_ok=True)
     os.makedirs(osp.dirname(task['label_ids']), exist_ok=True)
     _write_png(task['img'], img)
-    _write_png(task['label_ids'], label_ids)
+    if task['domain'] == 'source':
+        _write_palette_png(task['label_ids'], label_ids)
+    else:
+        _write_png(task['label_ids'], label_ids)
     if task.get('train_ids'):
         _write_png(task['train_ids'], convert_label_ids(label_ids))
     counts = np.bincount(train_ids.ravel(), minlength=256)

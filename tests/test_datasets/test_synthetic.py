@@ -6,6 +6,7 @@ import os.path as osp
 import cv2
 import numpy as np
 import pytest
+from PIL import Image
 
 from mmseg_fdacl.datasets.gta5 import convert_gta5_labels, convert_label_ids
 from mmseg_fdacl.datasets.synthetic import (CLASSES, IGNORE_INDEX,
@@ -77,7 +78,10 @@ def test_layouts_and_encodings(data):
     gta = osp.join(root, 'gta5')
     assert stats['source_root'] == gta
     assert len(glob.glob(osp.join(gta, 'images', '*.png'))) == 5
-    ids = _read(osp.join(gta, 'labels', '00001.png'))
+    # A palette PNG, as GTA5's labels: the pixel values are label ids.
+    pil = Image.open(osp.join(gta, 'labels', '00001.png'))
+    assert pil.mode == 'P'
+    ids = np.array(pil)
     assert ids.shape == SIZE and ids.dtype == np.uint8
     # Label ids, not train ids: only Cityscapes ids of the 19 classes, plus
     # the ego vehicle (id 1).
