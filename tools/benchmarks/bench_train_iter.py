@@ -260,17 +260,26 @@ def compare(models: Dict[str, tuple],
             iters: int,
             warmup: int = 1,
             device: str = 'cpu',
-            amp: Optional[str] = None) -> Dict[str, List[float]]:
-    """Interleaved rounds; returns seconds/iteration per mode per round."""
+            amp: Optional[str] = None,
+            amps: Optional[Dict[str, Optional[str]]] = None
+            ) -> Dict[str, List[float]]:
+    """Interleaved rounds; returns seconds/iteration per entry per round.
+
+    ``amps`` gives an entry its own precision (default ``amp`` for all), so
+    precisions are interleaved too.
+    """
     names = list(models)
+    amps = amps or {}
     for name in names:
-        time_iters(*models[name], batches[name], warmup, device, amp)
+        time_iters(*models[name], batches[name], warmup, device,
+                   amps.get(name, amp))
     out = {name: [] for name in names}
     for r in range(reps):
         order = names[r % len(names):] + names[:r % len(names)]
         for name in order:
             out[name].append(
-                time_iters(*models[name], batches[name], iters, device, amp))
+                time_iters(*models[name], batches[name], iters, device,
+                           amps.get(name, amp)))
     return out
 
 
@@ -507,7 +516,7 @@ def parse_args(argv=None):
         '--amp',
         choices=('none', 'bf16', 'both'),
         default='none',
-        help='also time the modes under CPU bf16 autocast')
+        help="CPU bf16 autocast; 'both' interleaves fp32 and bf16 rounds")
     parser.add_argument('--breakdown', action='store_true')
     parser.add_argument('--profile', action='store_true')
     return parser.parse_args(argv)
@@ -553,17 +562,29 @@ def main(argv=None) -> List[dict]:
     print()
 
     amps = dict(none=[None], bf16=['bf16'], both=[None, 'bf16'])[args.amp]
+    entries, entry_batches, entry_amps = {}, {}, {}
+    for amp in amps:
+        for key in models:
+            entries[(amp, key)] = models[key]
+            entry_batches[(amp, key)] = batches[key]
+            entry_amps[(amp, key)] = amp
+    # every mode and precision in the same interleaved rounds
+    res = compare(entries, entry_batches, args.reps, args.iters,
+                  amps=entry_amps)
     rows = []
     for amp in amps:
-        res = compare(models, batches, args.reps, args.iters, amp=amp)
-        base_times = res['source-only']
+        base_times = res[(amp, 'source-only')]
         med_base = statistics.median(base_times)
         tag = 'fp32' if amp is None else amp + ' autocast'
+        speed = amp is not None and None in amps
         print(f'| precision | mode | views | s/iter (median) | x source-only '
               f'(ratio of medians) | x source-only (median of per-round '
-              f'ratios) | rounds min-max ratio |')
-        print('|---|---|---|---|---|---|---|')
-        for key, times in res.items():
+              f'ratios) | rounds min-max ratio |'
+              + (' fp32 / bf16 time (median of per-round ratios) |'
+                 if speed else ''))
+        print('|---|---|---|---|---|---|---|' + ('---|' if speed else ''))
+        for key in models:
+            times = res[(amp, key)]
             med = statistics.median(times)
             ratios = [t / b for t, b in zip(times, base_times)]
             row = dict(
@@ -575,10 +596,15 @@ def main(argv=None) -> List[dict]:
                 ratio_paired=statistics.median(ratios),
                 ratio_min=min(ratios),
                 ratio_max=max(ratios))
+            extra = ''
+            if speed:
+                row['amp_speedup'] = statistics.median(
+                    [f / t for f, t in zip(res[(None, key)], times)])
+                extra = f' {row["amp_speedup"]:.2f} |'
             rows.append(row)
             print(f'| {tag} | {key} | {row["views"]} | {med:.3f} | '
                   f'{row["ratio"]:.2f} | {row["ratio_paired"]:.2f} | '
-                  f'{row["ratio_min"]:.2f}-{row["ratio_max"]:.2f} |')
+                  f'{row["ratio_min"]:.2f}-{row["ratio_max"]:.2f} |' + extra)
         print()
 
     if args.breakdown:

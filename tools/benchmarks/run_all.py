@@ -19,6 +19,7 @@ import argparse
 import os
 import os.path as osp
 import platform
+import re
 import subprocess
 import sys
 import time
@@ -72,6 +73,9 @@ BENCHMARKS = [
      '`model.test_step` images/s with `test_cfg` whole and slide.'),
 ]
 NAMES = [b[0] for b in BENCHMARKS]
+# mmengine's logger lines ("11/27 13:18:54 - mmengine - INFO - ..."): noise
+# from library code (checkpoint loading), not results.
+_LOG_LINE = re.compile(r'^\d\d/\d\d \d\d:\d\d:\d\d - mmengine - ')
 
 
 def _load() -> str:
@@ -122,6 +126,8 @@ def _markdown(stdout: str) -> str:
     blocks = []  # [kind, lines], kind in ('table', 'text', 'code', 'head')
     in_code = False
     for line in stdout.splitlines():
+        if _LOG_LINE.match(line):
+            continue
         if line.startswith('```'):
             in_code = not in_code
             if in_code:
