@@ -1,4 +1,4 @@
-"""GPU check: DeepLabV2 ResNet-101 at 1024x512, source-only / stage 1 / stage 2.
+"""GPU check: DeepLabV2 ResNet-101, 1024x512: source-only, stage 1, stage 2.
 
 For each mode (as in ``bench_train_iter.py``: stage 2 = FDA both ways, source
 CE, target entropy and the pixel contrastive loss, every view with gradients)
