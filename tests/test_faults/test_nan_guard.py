@@ -128,3 +128,28 @@ def test_amp_twin_keeps_the_guard():
     # The guard's update_params runs first, then AMP's scaled backward.
     mro = cls.__mro__
     assert mro.index(NonFiniteGuardOptimWrapper) < mro.index(AmpOptimWrapper)
+
+
+def test_amp_twin_runs_on_cpu_and_still_guards():
+    """`--amp` on a CPU-only machine: bf16 autocast, the guard still raises."""
+    import pytest
+    import torch
+    from mmseg.registry import OPTIM_WRAPPERS
+
+    from mmseg_fdacl.engine.optimizers import NonFiniteLossError
+    if torch.cuda.is_available():
+        pytest.skip('checks the CPU path')
+    model = torch.nn.Linear(4, 2)
+    wrapper = OPTIM_WRAPPERS.build(
+        dict(type='NonFiniteGuardAmpOptimWrapper', loss_scale='dynamic',
+             optimizer=torch.optim.SGD(model.parameters(), lr=0.1)))
+    before = model.weight.detach().clone()
+    with wrapper.optim_context(model):
+        out = model(torch.randn(3, 4))
+    assert out.dtype == torch.bfloat16
+    wrapper.update_params(out.float().pow(2).mean())
+    assert not torch.equal(before, model.weight)
+    after = model.weight.detach().clone()
+    with pytest.raises(NonFiniteLossError):
+        wrapper.update_params(torch.tensor(float('nan')))
+    assert torch.equal(after, model.weight)

@@ -5,6 +5,6 @@ from .non_finite_guard_optim_wrapper import (NonFiniteGuardOptimWrapper,
                                              NonFiniteLossError)
 
 __all__ = [
-    'CPUAmpOptimWrapper', 'NonFiniteGuardAmpOptimWrapper', 'NonFiniteGuardOptimWrapper',
-    'NonFiniteLossError'
+    'CPUAmpOptimWrapper', 'NonFiniteGuardAmpOptimWrapper',
+    'NonFiniteGuardOptimWrapper', 'NonFiniteLossError'
 ]
