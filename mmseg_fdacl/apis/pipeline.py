@@ -237,50 +237,25 @@ def evaluate_model(cfg: Config, checkpoint: str, out_file: str, *,
     return result
 
 
-def evaluate_pseudo_labels(label_dir: str, target_dataset: dict,
-                           out_file: str) -> dict:
-    """Per-class IoU of a pseudo-label folder against the target labels.
-
-    Scored over the pixels the pseudo labels keep (255 = left out), as the
-    reference's "Pseudo Labels" row; ``coverage`` (% of labelled pixels kept)
-    is reported beside it.
-    """
-    from mmseg.registry import DATASETS
-
-    from mmseg_fdacl.utils import pseudo_label_path
-    cfg = copy.deepcopy(dict(target_dataset))
-    cfg['pipeline'] = [dict(type='LoadAnnotations')]
-    dataset = DATASETS.build(cfg)
-    classes = list(dataset.metainfo['classes'])
-    n = len(classes)
-    root = dataset.data_prefix.get('img_path') or dataset.data_root
-    areas = [np.zeros(n) for _ in range(4)]
-    kept = total = 0
-    for i in range(len(dataset)):
-        info = dataset.get_data_info(i)
-        gt = dataset.pipeline(info)['gt_seg_map']
-        png = pseudo_label_path(info['img_path'], root, label_dir)
-        pl = cv2.imread(png, cv2.IMREAD_UNCHANGED)
-        if pl is None:
-            raise FileNotFoundError(
-                f'pseudo label {png!r} of {info["img_path"]!r} is missing; '
-                'rerun the pseudo_labels step.')
-        if pl.shape != gt.shape:
-            pl = cv2.resize(pl, gt.shape[::-1],
-                            interpolation=cv2.INTER_NEAREST)
-        valid = gt != dataset.ignore_index
-        total += int(valid.sum())
-        gt = np.where(pl == 255, dataset.ignore_index, gt)
-        kept += int((gt != dataset.ignore_index).sum())
-        _accumulate(areas, torch.from_numpy(pl.astype(np.int64)),
-                    torch.from_numpy(gt.astype(np.int64)), n,
-                    dataset.ignore_index)
-    result = _iou_table(*areas)
-    result.update(
-        classes=classes,
+def score_pseudo_labels(label_dir: str, target_dataset: dict,
+                        out_file: str) -> dict:
+    """The pseudo-label row: :func:`evaluate_pseudo_labels` (IoU over the
+    pixels the pseudo labels keep, as the reference's "Pseudo Labels" row,
+    plus their ``coverage``) in the layout of :func:`evaluate_model`."""
+    from .pseudo_labels import evaluate_pseudo_labels
+    r = evaluate_pseudo_labels(label_dir, target_dataset)
+    if r is None:
+        raise FileNotFoundError(
+            'the target train split has no ground truth to score the pseudo '
+            'labels against; leave the pseudo-label row out.')
+    iou = [None if np.isnan(v) else float(v) for v in r['iou']]
+    result = dict(
+        classes=r['classes'],
+        IoU=iou,
+        mIoU=float(r['miou']),
+        coverage=float(r['coverage']),
         label_dir=osp.abspath(label_dir),
-        num_images=len(dataset),
-        coverage=100.0 * kept / max(total, 1))
+        num_images=r['num_images'])
     _write_json(out_file, result)
     return result
 
@@ -351,8 +326,10 @@ def format_console(table: dict) -> str:
 
 
 def read_scalars(work_dir: str) -> Dict[str, List[tuple]]:
-    """Logged training scalars (``loss*``) of a run: key -> [(iter, value)].
+    """Logged training losses of a run: key -> [(iter, value)].
 
+    Keys are those containing ``loss`` (``loss``, ``decode.loss_ce``,
+    ``loss_ent_trg``, ...).
     Reads every ``<work_dir>/<timestamp>/vis_data/scalars.json`` written by
     mmengine's ``LocalVisBackend`` (several after a resume; later runs win).
     """
@@ -367,7 +344,7 @@ def read_scalars(work_dir: str) -> Dict[str, List[tuple]]:
                     continue
                 it = rec.get('iter', rec.get('step'))
                 for k, v in rec.items():
-                    if k.startswith('loss') and it is not None:
+                    if 'loss' in k and it is not None:
                         series.setdefault(k, {})[int(it)] = float(v)
     return {k: sorted(v.items()) for k, v in series.items()}
 
@@ -617,7 +594,7 @@ class Pipeline:
                 uda = self.cfg('stage2').train_dataloader.dataset
                 target = copy.deepcopy(uda.target)
                 target.pop('pipeline', None)
-                r = evaluate_pseudo_labels(self.pseudo_label_dir, target, out)
+                r = score_pseudo_labels(self.pseudo_label_dir, target, out)
             else:
                 cfg = self.cfg(key)
                 r = evaluate_model(
