@@ -26,6 +26,7 @@ when their ``manifest.json`` is complete; evaluation when every
 exists. Delete a step's output to redo it.
 """
 import argparse
+import os
 import os.path as osp
 import sys
 import time
@@ -36,9 +37,8 @@ import mmseg_fdacl  # noqa: F401  (registers the components)
 from mmseg_fdacl.apis.pipeline import (STEPS, Pipeline, check_spec,
                                        format_console, load_spec)
 
-DEMO_SPEC = osp.join(
-    osp.dirname(osp.dirname(osp.abspath(__file__))), 'configs', 'fdacl',
-    'demo', 'pipeline.py')
+REPO_ROOT = osp.dirname(osp.dirname(osp.abspath(__file__)))
+DEMO_SPEC = osp.join(REPO_ROOT, 'configs', 'fdacl', 'demo', 'pipeline.py')
 
 
 def parse_args(argv=None) -> argparse.Namespace:
@@ -72,6 +72,10 @@ def parse_args(argv=None) -> argparse.Namespace:
 
 
 def build_spec(args: argparse.Namespace) -> dict:
+    if args.demo:
+        # The demo's paths (configs, data/synthetic, work_dirs/demo) are
+        # relative to the repository root.
+        os.chdir(REPO_ROOT)
     if args.demo or args.pipeline:
         spec = load_spec(DEMO_SPEC if args.demo else args.pipeline)
     else:
