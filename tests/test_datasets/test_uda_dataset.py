@@ -251,4 +251,5 @@ def test_pseudo_labels_of_another_label_space_are_refused(trees, tmp_path):
         json.dump(dict(classes=classes, complete=True), f)
     ds = UDADataset(source=_source_cfg(src), target=_target_cfg(trg, True),
                     pseudo_label_dir=pl)
-    assert ds[0]['target_data_samples'].gt_sem_seg.data.max() == 255
+    values = set(ds[0]['target_data_samples'].gt_sem_seg.data.unique().tolist())
+    assert values and values <= {3, 255}
