@@ -1,6 +1,6 @@
 # The embedded demo: a small DeepLabV2 (ResNetV1c-18 trunk, 8 base channels,
 # output stride 8) trained from scratch on the CPU, on the generated two-domain
-# street scenes (tools/make_synthetic_uda.py, 64x128 frames): a game-like
+# street scenes (tools/make_synthetic_uda.py, 128x256 frames): a game-like
 # source in the GTA5 layout, a camera-like target in the Cityscapes layout.
 # Leaf configs: source-only, fda (single beta), stage1, stage2, oracle.
 _base_ = ['../../_base_/default_runtime.py']
@@ -10,7 +10,7 @@ default_scope = 'mmseg'
 data_root = 'data/synthetic'
 source_data_root = data_root + '/gta5'
 target_data_root = data_root + '/cityscapes'
-crop_size = (64, 128)  # (h, w): the generated frames, used whole
+crop_size = (128, 256)  # (h, w): the generated frames, used whole
 batch_size = 4
 max_iters = 400
 base_channels = 8
