@@ -104,10 +104,18 @@ def main(argv=None) -> int:
     pipe = Pipeline(spec)
     if args.status:
         for step in pipe.steps():
-            print(f'{step:<14} {"done" if pipe.is_done(step) else "to do"}')
+            try:
+                state = 'done' if pipe.is_done(step) else 'to do'
+            except RuntimeError as e:
+                state = f'stale: {e}'
+            print(f'{step:<14} {state}')
         return 0
     start = time.time()
-    table = pipe.run(only=args.steps)
+    try:
+        table = pipe.run(only=args.steps)
+    except RuntimeError as e:
+        print(f'error: {e}', file=sys.stderr)
+        return 1
     print_log(f'pipeline finished in {time.time() - start:.0f} s (ran: '
               f'{", ".join(pipe.ran) or "nothing"}; skipped: '
               f'{", ".join(pipe.skipped) or "nothing"}).', logger='current')

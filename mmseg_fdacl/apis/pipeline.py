@@ -23,7 +23,9 @@ resumes where it stopped):
    visualisations in the Cityscapes palette.
 
 Steps whose config is not given (e.g. no oracle on real Cityscapes without
-the budget for it) are left out of the table.
+the budget for it) are left out of the table. An output older than what it is
+made from is stale: evaluation rows and the report are then redone; stale
+pseudo labels or a stale stage 2 raise an error naming what to delete.
 """
 import copy
 import glob
@@ -480,21 +482,64 @@ class Pipeline:
             out.append(step)
         return out
 
+    def _output(self, step: str) -> str:
+        """The file whose existence marks a step (or evaluation row) done."""
+        if step in TRAIN_STEPS:
+            return final_checkpoint(self.step_dir(step), self.cfg(step))
+        if step == 'pseudo_labels':
+            from .pseudo_labels import MANIFEST_NAME
+            return osp.join(self.pseudo_label_dir, MANIFEST_NAME)
+        if step == 'report':
+            return osp.join(self.work_dir, 'results.json')
+        raise KeyError(step)
+
+    def _inputs(self, step: str) -> List[str]:
+        """Outputs of earlier steps that a step's output is made from."""
+        if step == 'pseudo_labels':
+            return [self._output('stage1')]
+        if step == 'stage2':
+            return [self._output('pseudo_labels')] + (
+                [self._output('stage1')]
+                if self.spec['stage2_load_from_stage1'] else [])
+        return []
+
+    def _stale(self, output: str, inputs: Sequence[str]) -> List[str]:
+        """Inputs newer than ``output`` (it was made from older ones)."""
+        t = osp.getmtime(output)
+        return [i for i in inputs if osp.isfile(i) and osp.getmtime(i) > t]
+
     def is_done(self, step: str) -> bool:
+        """Whether a step's output exists and is not older than its inputs.
+
+        Raises:
+            RuntimeError: A training or pseudo-label output is older than
+                what it was made from (e.g. stage 1 was retrained); those are
+                never redone silently: delete the stale output.
+        """
         if step == 'data':
             return self._data_done()
-        if step in TRAIN_STEPS:
-            return osp.isfile(
-                final_checkpoint(self.step_dir(step), self.cfg(step)))
+        if step == 'evaluate':
+            return all(
+                osp.isfile(self.eval_file(k)) and not self._stale(
+                    self.eval_file(k), [self._output(k)])
+                for k in self._rows())
+        if step == 'report':
+            out = self._output(step)
+            return osp.isfile(out) and not self._stale(
+                out, [self.eval_file(k) for k in self._rows()])
+        out = self._output(step)
         if step == 'pseudo_labels':
             from .pseudo_labels import read_manifest
             m = read_manifest(self.pseudo_label_dir)
-            return bool(m and m.get('complete'))
-        if step == 'evaluate':
-            return all(osp.isfile(self.eval_file(k)) for k in self._rows())
-        if step == 'report':
-            return osp.isfile(osp.join(self.work_dir, 'results.json'))
-        raise KeyError(step)
+            done = bool(m and m.get('complete'))
+        else:
+            done = osp.isfile(out)
+        stale = self._stale(out, self._inputs(step)) if done else []
+        if stale:
+            raise RuntimeError(
+                f'{step}: {out} is older than {", ".join(stale)}, which it '
+                f'is made from; delete {osp.dirname(out)} to redo {step}.')
+        return done
 
     def run(self, *, only: Optional[Sequence[str]] = None) -> dict:
         """Run every step not yet done (or only those named); return the
@@ -587,7 +632,8 @@ class Pipeline:
     def _run_evaluate(self, step: str) -> None:
         for key in self._rows():
             out = self.eval_file(key)
-            if osp.isfile(out):
+            if osp.isfile(out) and not self._stale(out,
+                                                   [self._output(key)]):
                 continue
             self.log(f'evaluating {key} ...')
             if key == 'pseudo_labels':

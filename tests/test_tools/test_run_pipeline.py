@@ -5,6 +5,7 @@ DeepLabV2, 2 iterations per training), then a rerun must skip every step.
 """
 import importlib.util
 import json
+import os
 import os.path as osp
 
 import pytest
@@ -105,6 +106,14 @@ def test_pipeline_end_to_end_and_resume(tmp_path, capsys):
     assert again.ran == [] and again.skipped == again.steps()
     assert table2 == table
 
+    # A retrained model (its checkpoint newer than its evaluation): that
+    # evaluation row and the report are redone.
+    past = osp.getmtime(osp.join(work, 'oracle', 'iter_2.pth')) - 10
+    os.utime(osp.join(work, 'eval', 'oracle.json'), (past, past))
+    third = Pipeline(spec)
+    third.run()
+    assert third.ran == ['evaluate', 'report']
+
     # The command line: --status lists every step as done.
     spec_file = tmp_path / 'spec.py'
     spec_file.write_text('\n'.join(f'{k} = {v!r}' for k, v in spec.items()))
@@ -113,6 +122,14 @@ def test_pipeline_end_to_end_and_resume(tmp_path, capsys):
     assert tool.main(['--pipeline', str(spec_file), '--status']) == 0
     out = capsys.readouterr().out
     assert out.count('done') == len(pipe.steps()) and 'to do' not in out
+
+    # A retrained stage 1 is newer than the pseudo labels made from it:
+    # never reused silently, the error says what to delete.
+    past = osp.getmtime(osp.join(work, 'stage1', 'iter_2.pth')) - 10
+    os.utime(osp.join(work, 'pseudo_labels', 'manifest.json'), (past, past))
+    with pytest.raises(RuntimeError, match='delete .*pseudo_labels'):
+        Pipeline(spec).run()
+    assert tool.main(['--pipeline', str(spec_file)]) == 1
 
 
 def test_results_table_and_gap_closed():
