@@ -22,6 +22,8 @@ from mmengine.model import BaseModule
 from mmseg.registry import MODELS
 from mmseg.utils import ConfigType, OptConfigType
 
+from .init_cfg import resolve_init_cfg
+
 
 def _act(channels: int, prelu: bool) -> nn.Module:
     """PReLU with one slope per channel (the paper), or ReLU (decoder)."""
@@ -277,20 +279,7 @@ class ENet(BaseModule):
                 or not all(0.0 <= p < 1.0 for p in dropout_ratios)):
             raise ValueError('ENet: `dropout_ratios` must be 2 floats in '
                              f'[0, 1), got {dropout_ratios!r}.')
-        if pretrained is not None:
-            if init_cfg is not None:
-                raise ValueError('ENet: give `pretrained` or `init_cfg`, not '
-                                 f'both (pretrained={pretrained!r}, '
-                                 f'init_cfg={init_cfg!r}).')
-            if not isinstance(pretrained, str):
-                raise TypeError('ENet: `pretrained` must be a checkpoint path '
-                                f'or None, got {pretrained!r}.')
-            init_cfg = dict(type='Pretrained', checkpoint=pretrained)
-        elif init_cfg is None:
-            init_cfg = [
-                dict(type='Kaiming', layer='Conv2d'),
-                dict(type='Constant', val=1, layer=['_BatchNorm', 'GroupNorm'])
-            ]
+        init_cfg = resolve_init_cfg('ENet', pretrained, init_cfg)
         super().__init__(init_cfg)
         self.channels = tuple(channels)
         c0, c1, c2 = self.channels

@@ -20,6 +20,8 @@ from mmengine.model import BaseModule
 from mmseg.registry import MODELS
 from mmseg.utils import OptConfigType
 
+from .init_cfg import resolve_init_cfg
+
 # Convolutions per stage of VGG16 (configuration D of the paper).
 VGG16_STAGE_BLOCKS = (2, 2, 3, 3, 3)
 
@@ -157,20 +159,7 @@ class VGG16(BaseModule):
         if not (isinstance(frozen_stages, int) and -1 <= frozen_stages <= 5):
             raise ValueError('VGG16: `frozen_stages` must be an int in '
                              f'[-1, 5], got {frozen_stages!r}.')
-        if pretrained is not None:
-            if init_cfg is not None:
-                raise ValueError('VGG16: give `pretrained` or `init_cfg`, not '
-                                 f'both (pretrained={pretrained!r}, '
-                                 f'init_cfg={init_cfg!r}).')
-            if not isinstance(pretrained, str):
-                raise TypeError('VGG16: `pretrained` must be a checkpoint '
-                                f'path or None, got {pretrained!r}.')
-            init_cfg = dict(type='Pretrained', checkpoint=pretrained)
-        elif init_cfg is None:
-            init_cfg = [
-                dict(type='Kaiming', layer='Conv2d'),
-                dict(type='Constant', val=1, layer=['_BatchNorm', 'GroupNorm'])
-            ]
+        init_cfg = resolve_init_cfg('VGG16', pretrained, init_cfg)
         super().__init__(init_cfg)
         self.out_indices = tuple(out_indices)
         self.frozen_stages = frozen_stages
