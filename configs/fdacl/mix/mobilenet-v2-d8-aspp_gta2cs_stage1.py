@@ -1,31 +1,12 @@
 # Stage 1 with MMSeg's MobileNetV2 (output stride 8) + MMSeg's ASPPHead
 # (DeepLabV3), by config alone: the DeepLabV2 stage-1 config with backbone
 # and head replaced.
-_base_ = '../deeplabv2_gta2cs_stage1.py'
+_base_ = ['../deeplabv2_gta2cs_stage1.py', './_mobilenet-v2-d8-aspp.py']
 custom_imports = dict(imports=['mmseg_fdacl'], allow_failed_imports=False)
 default_scope = 'mmseg'
 model = dict(
     # A local ImageNet MobileNetV2 file, or None to train from scratch.
     pretrained=None,
-    backbone=dict(
-        _delete_=True,
-        type='MobileNetV2',
-        widen_factor=1.,
-        strides=(1, 2, 2, 1, 1, 1, 1),
-        dilations=(1, 1, 1, 2, 2, 4, 4),
-        out_indices=(1, 2, 4, 6),
-        norm_cfg=dict(type='BN', requires_grad=True)),
-    decode_head=dict(
-        _delete_=True,
-        type='ASPPHead',
-        in_channels=320,
-        in_index=3,
-        channels=512,
-        dilations=(1, 12, 24, 36),
-        dropout_ratio=0.1,
-        num_classes=19,
-        norm_cfg=dict(type='BN', requires_grad=True),
-        align_corners=False,
-        loss_decode=dict(
-            type='CrossEntropyLoss', use_sigmoid=False, loss_weight=1.0)),
+    backbone={{_base_.mix_backbone}},
+    decode_head={{_base_.mix_decode_head}},
 )

@@ -3,7 +3,7 @@
 # features) for the contrastive term instead of the class scores.
 #   --cfg-options load_from=work_dirs/r18-d8-dlv2_gta2cs_stage1/iter_100000.pth \
 #                 train_dataloader.dataset.pseudo_label_dir=DIR
-_base_ = '../deeplabv2_gta2cs_stage2.py'
+_base_ = ['../deeplabv2_gta2cs_stage2.py', './_r18-d8-dlv2.py']
 custom_imports = dict(imports=['mmseg_fdacl'], allow_failed_imports=False)
 default_scope = 'mmseg'
 load_from = 'work_dirs/r18-d8-dlv2_gta2cs_stage1/iter_100000.pth'
@@ -11,28 +11,8 @@ train_dataloader = dict(
     dataset=dict(
         pseudo_label_dir='work_dirs/r18-d8-dlv2_gta2cs_stage1/pseudo_labels'))
 model = dict(
-    backbone=dict(
-        _delete_=True,
-        type='ResNetV1c',
-        depth=18,
-        num_stages=4,
-        out_indices=(3, ),
-        dilations=(1, 1, 2, 4),
-        strides=(1, 2, 1, 1),
-        norm_cfg=dict(type='BN', requires_grad=True),
-        norm_eval=False,
-        style='pytorch',
-        contract_dilation=True),
-    decode_head=dict(
-        _delete_=True,
-        type='DLV2Head',
-        in_channels=512,
-        in_index=0,
-        dilations=(6, 12, 18, 24),
-        num_classes=19,
-        align_corners=False,
-        loss_decode=dict(
-            type='CrossEntropyLoss', use_sigmoid=False, loss_weight=1.0)),
+    backbone={{_base_.mix_backbone}},
+    decode_head={{_base_.mix_decode_head}},
     auxiliary_head=dict(
         type='ProjectionHead',
         in_channels=512,

@@ -266,7 +266,8 @@ ROOT = osp.dirname(osp.dirname(osp.dirname(osp.dirname(osp.abspath(
 UDA_CONFIGS = sorted(
     glob.glob(osp.join(ROOT, 'configs', 'fdacl', '*_gta2cs_stage*.py')) +
     glob.glob(osp.join(ROOT, 'configs', 'fdacl', '*_gta2cs_fda-beta*.py')) +
-    glob.glob(osp.join(ROOT, 'configs', 'fdacl', 'mix', '*.py')))
+    # `_*.py` in mix/ are shared fragments (backbone + head), not configs.
+    glob.glob(osp.join(ROOT, 'configs', 'fdacl', 'mix', '[!_]*.py')))
 
 
 def _load(path):
