@@ -1,5 +1,8 @@
 """Pixel-level supervised contrastive loss with bounded, class-balanced sampling.
 
+Two forms: ``form='cross_view'`` is the FDA + contrastive method's own loss
+(see :mod:`.cross_view_contrast`); ``form='supcon'`` is described below.
+
 Khosla et al., "Supervised Contrastive Learning", NeurIPS 2020 (the L_out form,
 Eq. 2), applied to pixel embeddings. Class-balanced anchor sampling with a
 hard/easy split follows the idea of Wang et al., "Exploring Cross-Image Pixel
@@ -18,10 +21,13 @@ import torch.nn as nn
 import torch.nn.functional as F
 from mmseg.registry import MODELS
 
+from .cross_view_contrast import cross_view_pixel_contrast_loss
+
 TensorOrSeq = Union[torch.Tensor, Sequence[torch.Tensor]]
 
 SAMPLING_MODES = ('balanced', 'uniform', None)
 DOWNSAMPLE_MODES = ('nearest', 'majority')
+FORMS = ('supcon', 'cross_view')
 
 
 def _as_list(x: TensorOrSeq) -> List[torch.Tensor]:
@@ -365,9 +371,22 @@ def _check_pos_int(name: str, value) -> int:
 
 @MODELS.register_module()
 class PixelContrastLoss(nn.Module):
-    """Pixel-level supervised contrastive loss (SupCon, Khosla et al. 2020).
+    """Pixel-level supervised contrastive loss.
 
     Args:
+        form (str): ``'cross_view'``: the method's loss (zgerem/UDA
+            ``contrastive_labeled_new``): anchors from the first view only,
+            contrasted with the second view at the same drawn positions,
+            denominator = the positive + the negatives; ``max_samples``
+            counts pixel positions. ``'supcon'``: SupCon L_out (Khosla et
+            al. 2020) over the anchors of all views, same- and cross-view
+            positives, every other anchor in the denominator;
+            ``max_samples`` counts anchors over all views. Default: 'supcon'
+            (the method's configs set 'cross_view').
+        ignore_as_class (bool): ``form='cross_view'`` with 'uniform'
+            sampling: draw ignored pixels too and treat the ignore label as a
+            class (the reference code does not mask it; its argmax pseudo
+            labels have no ignored pixel). Default: False.
         temperature (float): Softmax temperature; 0.07 in the method, 0.1 in
             ContrastiveSeg. Default: 0.07.
         base_temperature (float, optional): SupCon's ``base_temperature``;
@@ -391,6 +410,8 @@ class PixelContrastLoss(nn.Module):
 
     def __init__(self,
                  *,
+                 form: str = 'supcon',
+                 ignore_as_class: bool = False,
                  temperature: float = 0.07,
                  base_temperature: Optional[float] = None,
                  max_samples: int = 1024,
@@ -410,6 +431,19 @@ class PixelContrastLoss(nn.Module):
                     or value <= 0):
                 raise ValueError(f'PixelContrastLoss: `{name}` must be a '
                                  f'number > 0, got {value!r}.')
+        if form not in FORMS:
+            raise ValueError(f'PixelContrastLoss: `form` must be one of '
+                             f'{FORMS}, got {form!r}.')
+        if not isinstance(ignore_as_class, bool):
+            raise ValueError('PixelContrastLoss: `ignore_as_class` must be a '
+                             f'bool, got {ignore_as_class!r}.')
+        if ignore_as_class and (form != 'cross_view' or sampling != 'uniform'):
+            raise ValueError(
+                'PixelContrastLoss: `ignore_as_class=True` is the cross-view '
+                "form's uniform draw; set form='cross_view', "
+                "sampling='uniform' or ignore_as_class=False.")
+        self.form = form
+        self.ignore_as_class = ignore_as_class
         self.max_samples = _check_pos_int('max_samples', max_samples)
         self.max_views = _check_pos_int('max_views', max_views)
         if sampling not in SAMPLING_MODES:
@@ -458,6 +492,24 @@ class PixelContrastLoss(nn.Module):
         ignore_index = kwargs.get('ignore_index', self.ignore_index)
         if ignore_index is None:
             ignore_index = self.ignore_index
+        if self.form == 'cross_view':
+            embs, labs = _as_list(embeddings), _as_list(labels)
+            if len(embs) != 2 or len(labs) != 1:
+                raise ValueError(
+                    "PixelContrastLoss(form='cross_view') takes two views "
+                    '(anchor, contrast) and one label map, got '
+                    f'{len(embs)} views and {len(labs)} label maps.')
+            return self.loss_weight * cross_view_pixel_contrast_loss(
+                embs[0],
+                embs[1],
+                labs[0],
+                temperature=self.temperature,
+                max_samples=self.max_samples,
+                sampling=self.sampling,
+                max_views=self.max_views,
+                ignore_index=ignore_index,
+                ignore_as_class=self.ignore_as_class,
+                label_downsample=self.label_downsample)
         return self.loss_weight * pixel_contrast_loss(
             embeddings,
             labels,
@@ -477,7 +529,8 @@ class PixelContrastLoss(nn.Module):
         return self._loss_name
 
     def extra_repr(self) -> str:
-        return (f'temperature={self.temperature}, sampling={self.sampling!r}, '
+        return (f'form={self.form!r}, temperature={self.temperature}, '
+                f'sampling={self.sampling!r}, '
                 f'max_samples={self.max_samples}, '
                 f'max_views={self.max_views}, hard_ratio={self.hard_ratio}, '
                 f'loss_weight={self.loss_weight}')

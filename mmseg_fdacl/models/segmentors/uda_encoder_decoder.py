@@ -33,6 +33,7 @@ from ..decode_heads.projection_head import ProjectionHead, logits_as_embeddings
 
 _EMBEDDINGS = ('projection', 'logits')
 _FORWARD_VIEWS = ('separate', 'joint')
+_RESOLUTIONS = ('native', 'input')
 
 
 def _check_weight(name: str, value) -> float:
@@ -86,10 +87,22 @@ class UDAEncoderDecoder(EncoderDecoder):
             ``'logits'`` (L2-normalised class scores). Default: 'projection'.
         lambda_pseudo_ce (float): Weight of cross-entropy on the target
             pseudo labels. Default: 0.
-        warmup_iters (int): Iterations before the entropy and contrastive
-            terms switch on (the method used 50000). The iteration is read
-            from mmengine's ``MessageHub`` (``'iter'``, set by the runner);
-            outside a runner it counts as 0. Default: 0.
+        warmup_iters (int): Iterations before the target terms (entropy,
+            contrastive and pseudo-label CE alike) switch on (the method's
+            stage 2 used 50000 for entropy and contrast). The iteration is
+            read from mmengine's ``MessageHub`` (``'iter'``, set by the
+            runner); outside a runner it counts as 0. Default: 0.
+        entropy_resolution (str): ``'native'`` computes the entropy on the
+            decoder's logits at their own (stride-8) resolution, as FDA's
+            ``model/deeplab.py``; ``'input'`` on logits upsampled to the
+            input size (a different mean: the same ``lambda_ent`` weighs it
+            differently). Default: 'native'.
+        embedding_resolution (str): ``'input'`` upsamples the embeddings to
+            the input size before sampling pixels (the method's contrastive
+            loss takes full-resolution logits; memory grows with ``D x H x
+            W``, fine for 19 logits, large for a 256-d projection);
+            ``'native'`` samples at the decoder's resolution, with the labels
+            downsampled. Default: 'input'.
         forward_views (str): ``'separate'`` runs the network once per view
             (source, target, stylised target), so BatchNorm statistics stay
             per domain, as the reference code; ``'joint'`` concatenates the
@@ -117,7 +130,9 @@ class UDAEncoderDecoder(EncoderDecoder):
                  embedding: str = 'projection',
                  lambda_pseudo_ce: float = 0.0,
                  warmup_iters: int = 0,
-                 forward_views: str = 'separate') -> None:
+                 forward_views: str = 'separate',
+                 entropy_resolution: str = 'native',
+                 embedding_resolution: str = 'input') -> None:
         super().__init__(
             backbone=backbone,
             decode_head=decode_head,
@@ -149,6 +164,13 @@ class UDAEncoderDecoder(EncoderDecoder):
             raise ValueError(f'UDAEncoderDecoder: `forward_views` must be one '
                              f'of {_FORWARD_VIEWS}, got {forward_views!r}.')
         self.forward_views = forward_views
+        for name, value in (('entropy_resolution', entropy_resolution),
+                            ('embedding_resolution', embedding_resolution)):
+            if value not in _RESOLUTIONS:
+                raise ValueError(f'UDAEncoderDecoder: `{name}` must be one '
+                                 f'of {_RESOLUTIONS}, got {value!r}.')
+        self.entropy_resolution = entropy_resolution
+        self.embedding_resolution = embedding_resolution
         if not (self.source_ce or self.lambda_ent or self.lambda_cl
                 or self.lambda_pseudo_ce):
             raise ValueError(
@@ -238,9 +260,28 @@ class UDAEncoderDecoder(EncoderDecoder):
                 ') and put LoadPseudoLabel in the target pipeline.')
         return torch.stack([s.gt_sem_seg.data for s in samples]).squeeze(1)
 
-    def _embed(self, feats: List[Tensor], logits: Tensor) -> Tensor:
+    def _to_input_size(self, x: Tensor, inputs: Tensor) -> Tensor:
+        """Bilinear resize of ``x`` to the input size (head's corners)."""
+        return resize(
+            x,
+            size=inputs.shape[2:],
+            mode='bilinear',
+            align_corners=self.align_corners)
+
+    def _embed(self, feats: List[Tensor], logits: Optional[Tensor],
+               inputs: Tensor) -> Tensor:
+        """Contrastive embeddings of one view, at ``embedding_resolution``.
+
+        Class logits are upsampled before they are L2-normalised (the
+        method normalises the full-resolution logits inside its loss).
+        """
         if self.embedding == 'projection':
-            return self.auxiliary_head.forward(feats)
+            emb = self.auxiliary_head.forward(feats)
+            if self.embedding_resolution == 'input':
+                emb = F.normalize(self._to_input_size(emb, inputs), dim=1)
+            return emb
+        if self.embedding_resolution == 'input':
+            logits = self._to_input_size(logits, inputs)
         return logits_as_embeddings(logits)
 
     # -- modes -----------------------------------------------------------
@@ -280,7 +321,7 @@ class UDAEncoderDecoder(EncoderDecoder):
         warm = self.current_iter() >= self.warmup_iters
         use_ent = self.entropy_loss is not None and warm
         use_cl = self.contrast_loss is not None and warm
-        use_pce = self.lambda_pseudo_ce > 0
+        use_pce = self.lambda_pseudo_ce > 0 and warm
         if (use_ent or use_cl or use_pce) and target_inputs is None:
             raise ValueError(
                 'UDAEncoderDecoder: the target terms need `target_inputs`; '
@@ -320,19 +361,23 @@ class UDAEncoderDecoder(EncoderDecoder):
             losses['loss_ent_trg'] = zero
         if self.contrast_loss is not None and not warm:
             losses['loss_cl'] = zero
+        if self.lambda_pseudo_ce > 0 and not warm:
+            losses['loss_ce_trg_pl'] = zero
         if 'trg' not in feats:
             return losses
 
         x_t = feats['trg']
         logits_t = self.decode_head.forward(x_t)
         if use_ent:
-            up = resize(
-                logits_t,
-                size=target_inputs.shape[2:],
-                mode='bilinear',
-                align_corners=self.align_corners)
             mask = self._valid_mask(target_inputs, target_data_samples)
-            losses['loss_ent_trg'] = self.entropy_loss(up, mask)
+            if self.entropy_resolution == 'input':
+                ent_logits = self._to_input_size(logits_t, target_inputs)
+            else:
+                ent_logits = logits_t
+                mask = F.interpolate(
+                    mask[:, None].float(), size=logits_t.shape[2:],
+                    mode='nearest')[:, 0].bool()
+            losses['loss_ent_trg'] = self.entropy_loss(ent_logits, mask)
         if use_pce:
             self._pseudo_labels(target_data_samples)
             pce = self.decode_head.loss_by_feat(logits_t, target_data_samples)
@@ -343,10 +388,10 @@ class UDAEncoderDecoder(EncoderDecoder):
         if use_cl:
             labels = self._pseudo_labels(target_data_samples)
             x_ts = feats['trg_src_style']
-            emb_t = self._embed(x_t, logits_t)
+            emb_t = self._embed(x_t, logits_t, target_inputs)
             logits_ts = (None if self.embedding == 'projection' else
                          self.decode_head.forward(x_ts))
-            emb_ts = self._embed(x_ts, logits_ts)
+            emb_ts = self._embed(x_ts, logits_ts, target_src_style_inputs)
             pred_t = F.interpolate(
                 logits_t.detach().argmax(1, keepdim=True).float(),
                 size=emb_t.shape[2:],

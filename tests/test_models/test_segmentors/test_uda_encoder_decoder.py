@@ -297,16 +297,21 @@ def test_every_uda_config_builds(path):
     model = MODELS.build(cfg.model)
     assert isinstance(model, UDAEncoderDecoder)
     name = osp.basename(path)
-    if 'stage1' in name:
+    if 'stage1' in name and 'stage2' not in name:
         assert model.data_preprocessor.grayscale == dict(
             source=1.0, target=1.0, test=1.0)
         assert model.data_preprocessor.fda is None
     if 'fda-beta' in name:
         beta = float(name.split('fda-beta')[1][:-3])
         assert model.data_preprocessor.fda['betas'] == [beta]
-        assert model.lambda_ent == 0.005 and model.warmup_iters == 50000
+        # FDA's README trains with --switch2entropy=0.
+        assert model.lambda_ent == 0.005 and model.warmup_iters == 0
     if name.endswith('_stage2.py'):
-        assert model.lambda_cl > 0 and cfg.load_from
+        # DeepLabV2 starts from ImageNet as the method; ENet/VGG16 and the
+        # other backbones from their stage-1 checkpoint.
+        assert model.lambda_cl > 0
+        raw = Config.fromfile(path)
+        assert raw.load_from or raw.model.pretrained
         assert cfg.train_dataloader.dataset.pseudo_label_dir
         assert 'LoadPseudoLabel' in [
             t['type'] for t in cfg.train_dataloader.dataset.target.pipeline
@@ -323,3 +328,54 @@ def test_mmseg_backbones_by_config_alone_train(path):
     log_vars = model.train_step(_data(pseudo=stage2), optim)
     assert EXPECTED[2 if stage2 else 1] <= set(log_vars)
     assert all(torch.isfinite(v) for v in log_vars.values())
+
+
+def test_entropy_resolution_native_is_the_decoder_logits():
+    """'native' is the entropy of the stride-8 logits (FDA's deeplab.py);
+    'input' that of the upsampled logits: same weights, other values."""
+    torch.manual_seed(0)
+    native = MODELS.build(_uda_cfg(stage=1))
+    with torch.no_grad():  # peaked, spatially varying predictions
+        for conv in native.decode_head.aspp_modules:
+            conv.weight.mul_(200.0)
+    inp = MODELS.build(_uda_cfg(stage=1, entropy_resolution='input'))
+    inp.load_state_dict(native.state_dict())
+    data = _data()
+    native.eval(), inp.eval()  # same BN statistics for the direct check
+    batch = native.data_preprocessor(data, True)
+    with torch.no_grad():
+        logits = native.decode_head.forward(
+            native.extract_feat(batch['target_inputs']))
+        want = native.entropy_loss(logits)
+        got = native.loss(**batch)['loss_ent_trg']
+        other = inp.loss(**batch)['loss_ent_trg']
+    assert logits.shape[-1] < W
+    assert torch.allclose(got, want)
+    assert abs(float(got) - float(other)) > 1e-3 * float(got)
+    with pytest.raises(ValueError, match='entropy_resolution'):
+        MODELS.build(_uda_cfg(stage=1, entropy_resolution='full'))
+
+
+def test_pseudo_label_ce_waits_for_the_warmup_like_the_contrast():
+    torch.manual_seed(0)
+    model = MODELS.build(
+        _uda_cfg(lambda_cl=0.0, lambda_pseudo_ce=1.0, warmup_iters=10))
+    losses = _losses(model, _data())
+    assert float(losses['loss_ce_trg_pl']) == 0.0
+    assert not losses['loss_ce_trg_pl'].requires_grad
+    MessageHub.get_current_instance().update_info('iter', 10)
+    losses = _losses(model, _data())
+    assert float(losses['loss_ce_trg_pl']) > 0
+
+
+@pytest.mark.parametrize('resolution', ['input', 'native'])
+def test_cross_view_contrast_at_each_embedding_resolution(resolution):
+    torch.manual_seed(0)
+    cl = dict(type='PixelContrastLoss', form='cross_view', sampling='uniform',
+              max_samples=64)
+    model = MODELS.build(
+        _uda_cfg(embedding='logits', auxiliary_head=None, contrast_loss=cl,
+                 embedding_resolution=resolution))
+    losses = _losses(model, _data())
+    assert float(losses['loss_cl']) > 0
+    assert _backbone_grad(model, losses['loss_cl']) > 0
