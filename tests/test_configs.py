@@ -87,7 +87,8 @@ def test_source_only_config_matches_published_setup():
     types = [t.type for t in val.pipeline]
     # Labels are loaded after the resize: scored at full resolution.
     assert types.index('Resize') < types.index('LoadAnnotations')
-    assert val.pipeline[types.index('Resize')].scale == (1024, 512)
+    # FDA evaluates at 1344x576 (data/__init__.py cs_size_test).
+    assert val.pipeline[types.index('Resize')].scale == (1344, 576)
     assert cfg.val_evaluator == dict(type='IoUMetric', iou_metrics=['mIoU'])
     opt = cfg.optim_wrapper
     assert opt.optimizer == dict(

@@ -21,5 +21,6 @@ model = dict(
     source_ce=True,
     lambda_ent=0.005,
     entropy_loss=dict(type='EntropyLoss', charbonnier_eta=2.0),
-    warmup_iters=50000)
+    # FDA README: --switch2entropy=0 (entropy from the first iteration).
+    warmup_iters=0)
 train_cfg = dict(max_iters=100000)

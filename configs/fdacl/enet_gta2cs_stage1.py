@@ -23,5 +23,6 @@ model = dict(
     source_ce=True,
     lambda_ent=0.005,
     entropy_loss=dict(type='EntropyLoss', charbonnier_eta=2.0),
-    warmup_iters=50000)
+    # The method's stage 1: entropy from the first iteration.
+    warmup_iters=0)
 train_cfg = dict(max_iters=100000)

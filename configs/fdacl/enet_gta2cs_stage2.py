@@ -1,7 +1,7 @@
 # Stage 2 of the method with ENet (Paszke et al., 2016), from the stage-1 checkpoint: CE on
 # Cityscapes-styled GTA5 (FDA beta 0.01) + entropy + pixel contrastive loss
 # (temperature 0.07, 2000 random pixels, class scores as embeddings,
-# lambda_cl 0.1) between Cityscapes and its GTA5-styled copy, labelled by the
+# lambda_cl 1.0) between Cityscapes and its GTA5-styled copy, labelled by the
 # stage-1 pseudo labels. As deeplabv2_gta2cs_stage2.py otherwise:
 #   --cfg-options load_from=STAGE1.pth \
 #                 train_dataloader.dataset.pseudo_label_dir=PSEUDO_LABEL_DIR
@@ -26,9 +26,10 @@ model = dict(
     source_ce=True,
     lambda_ent=0.005,
     entropy_loss=dict(type='EntropyLoss', charbonnier_eta=2.0),
-    lambda_cl=0.1,
+    lambda_cl=1.0,
     contrast_loss=dict(
         type='PixelContrastLoss',
+        form='cross_view',
         temperature=0.07,
         sampling='uniform',
         max_samples=2000),

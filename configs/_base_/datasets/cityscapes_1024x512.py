@@ -1,6 +1,8 @@
 # Cityscapes (target domain): 2048x1024 frames resized to 1024x512 (w x h) for
-# training and inference; predictions are resized back and scored against the
-# full-resolution val labels (LoadAnnotations comes after Resize), as in FDA.
+# training and to 1344x576 for inference (PIL bicubic, as FDA's
+# data/__init__.py `cs_size_test` and the method's evaluation notebook);
+# predictions are resized back and scored against the full-resolution val
+# labels (LoadAnnotations comes after Resize).
 # Labels: gtFine/**/*_gtFine_labelTrainIds.png written by MMSeg's converter
 #   python tools/dataset_converters/cityscapes.py data/cityscapes --nproc 8
 # (from the mmsegmentation repository; needs `pip install cityscapesscripts`).
@@ -13,12 +15,24 @@ target_crop_size = (512, 1024)  # (h, w), MMSeg's order
 # are stored at the original size and are resized with the image.
 target_train_pipeline = [
     dict(type='LoadImageFromFile'),
-    dict(type='Resize', scale=(1024, 512), keep_ratio=True),
+    dict(
+        type='Resize',
+        scale=(1024, 512),
+        keep_ratio=False,
+        interpolation='bicubic',
+        backend='pillow'),
     dict(type='PackSegInputs')
 ]
+# (w, h) of the evaluation input, FDA's protocol (docs/fidelity.md).
+test_scale = (1344, 576)
 test_pipeline = [
     dict(type='LoadImageFromFile'),
-    dict(type='Resize', scale=(1024, 512), keep_ratio=True),
+    dict(
+        type='Resize',
+        scale=test_scale,
+        keep_ratio=False,
+        interpolation='bicubic',
+        backend='pillow'),
     # Loaded after Resize: the metric compares with full-resolution labels.
     dict(type='LoadAnnotations'),
     dict(type='PackSegInputs')

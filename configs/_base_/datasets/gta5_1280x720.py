@@ -1,5 +1,6 @@
 # GTA5 (source domain): 24,966 1914x1052 frames, resized to 1280x720 and
-# randomly cropped to 1024x512 (w x h), as in FDA (Yang & Soatto, CVPR 2020).
+# randomly cropped to 1024x512 (w x h), as in FDA (Yang & Soatto, CVPR 2020;
+# YanchaoYang/FDA data/gta5_dataset.py: PIL bicubic resize, no flip).
 # Labels: labels/*_labelTrainIds.png written by
 #   python tools/dataset_converters/gta5.py data/gta5 --nproc 8
 source_dataset_type = 'GTA5Dataset'
@@ -10,9 +11,14 @@ source_train_pipeline = [
     dict(type='LoadAnnotations'),
     # scale is (w, h); exactly 1280x720, the published size (the frames are
     # 1.82:1, so keep_ratio would give 1280x703 instead).
-    dict(type='Resize', scale=(1280, 720), keep_ratio=False),
+    dict(
+        type='Resize',
+        scale=(1280, 720),
+        keep_ratio=False,
+        interpolation='bicubic',
+        backend='pillow'),
     dict(type='RandomCrop', crop_size=source_crop_size),
-    dict(type='RandomFlip', prob=0.5),
+    # No RandomFlip: the reference does not flip (docs/fidelity.md).
     dict(type='PackSegInputs')
 ]
 train_dataloader = dict(

@@ -1,16 +1,25 @@
-# DeepLabV2: ResNet-101 with dilations (1, 1, 2, 4), output stride 8, and the
-# ASPP classifier with dilations (6, 12, 18, 24) (Chen et al., TPAMI 2017).
-# ImageNet weights are read from a local file; nothing is downloaded. Set
-# `pretrained` here, or on the command line:
-#   --cfg-options model.pretrained=checkpoints/resnet101_v1c.pth
+# DeepLabV2 as FDA, ADVENT and DACS train it (Chen et al., TPAMI 2017;
+# YanchaoYang/FDA model/deeplab.py): the caffe-style ResNet-101 (7x7 stem,
+# stride in the 1x1 convolution, ceil-mode max-pool), dilation 2 and 4 in every
+# block of the last two stages, BatchNorm with fixed affine parameters, and the
+# ASPP classifier with dilations (6, 12, 18, 24) summed. Inputs are BGR 0-255
+# minus the caffe mean, not divided by a std, as the DeepLab initialisation
+# expects. docs/fidelity.md lists every setting against the reference.
+# ImageNet weights: convert DeepLab_resnet_pretrained_init-f81d91e8.pth with
+#   python tools/model_converters/deeplabv2_reference.py init SRC DST
+# and give DST as `pretrained` (nothing is downloaded):
+#   --cfg-options model.pretrained=checkpoints/deeplabv2_init_mmseg.pth
 custom_imports = dict(imports=['mmseg_fdacl'], allow_failed_imports=False)
 default_scope = 'mmseg'
-norm_cfg = dict(type='BN', requires_grad=True)
+# requires_grad=False: the reference never trains BN's weight and bias (and
+# gives them no weight decay). norm_eval stays False: the reference trains in
+# model.train() mode, so BN uses batch statistics and updates running ones.
+norm_cfg = dict(type='BN', requires_grad=False)
 data_preprocessor = dict(
     type='SegDataPreProcessor',
-    mean=[123.675, 116.28, 103.53],
-    std=[58.395, 57.12, 57.375],
-    bgr_to_rgb=True,
+    mean=[104.00698793, 116.66876762, 122.67891434],
+    std=[1.0, 1.0, 1.0],
+    bgr_to_rgb=False,
     pad_val=0,
     seg_pad_val=255)
 model = dict(
@@ -18,26 +27,20 @@ model = dict(
     data_preprocessor=data_preprocessor,
     pretrained=None,
     backbone=dict(
-        # 'ResNetV1c' (deep stem) by default; the classic DeepLabV2 trunk is
-        # 'ResNetV1b' style: type='ResNet', style='caffe'.
-        type='ResNetV1c',
+        type='DeepLabV2ResNet',
         depth=101,
-        num_stages=4,
-        out_indices=(3, ),
-        dilations=(1, 1, 2, 4),
-        strides=(1, 2, 1, 1),
         norm_cfg=norm_cfg,
         norm_eval=False,
-        style='pytorch',
-        contract_dilation=True),
+        maxpool_ceil_mode=True),
     decode_head=dict(
         type='DLV2Head',
         in_channels=2048,
         in_index=0,
         dilations=(6, 12, 18, 24),
         num_classes=19,
-        align_corners=False,
-        loss_decode=dict(
-            type='CrossEntropyLoss', use_sigmoid=False, loss_weight=1.0)),
+        # The reference upsamples the logits with align_corners=True.
+        align_corners=True,
+        # Mean over labelled pixels (F.cross_entropy with ignore 255).
+        loss_decode=dict(type='ValidPixelCrossEntropyLoss', loss_weight=1.0)),
     train_cfg=dict(),
     test_cfg=dict(mode='whole'))

@@ -8,7 +8,12 @@ _base_ = ['./gta5-cityscapes_uda.py']
 target_train_pipeline_pseudo_labels = [
     dict(type='LoadImageFromFile'),
     dict(type='LoadPseudoLabel'),
-    dict(type='Resize', scale=(1024, 512), keep_ratio=True),
+    dict(
+        type='Resize',
+        scale=(1024, 512),
+        keep_ratio=False,
+        interpolation='bicubic',
+        backend='pillow'),
     dict(type='PackSegInputs')
 ]
 train_dataloader = dict(

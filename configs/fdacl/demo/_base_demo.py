@@ -45,7 +45,7 @@ model = dict(
         in_index=0,
         dilations=(1, 3, 6, 9),
         num_classes=19,
-        loss_decode=dict(type='CrossEntropyLoss', loss_weight=1.0)),
+        loss_decode=dict(type='ValidPixelCrossEntropyLoss', loss_weight=1.0)),
     train_cfg=dict(),
     test_cfg=dict(mode='whole'))
 

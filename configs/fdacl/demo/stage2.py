@@ -1,9 +1,13 @@
-# Stage 2 of the method (FDA + CL), as configs/fdacl/deeplabv2_gta2cs_stage2.py:
-# cross-entropy on source images in the target's style (beta 0.01), entropy
-# on the target, and the pixel-level supervised contrastive loss between the
-# target and its source-stylised copy (L2-normalised logits as embeddings),
-# positives being pixels of one pseudo label. tools/run_pipeline.py
-# initialises it from stage 1 (load_from) and sets the pseudo-label folder.
+# Stage 2 of the method (FDA + CL) with the losses of
+# configs/fdacl/deeplabv2_gta2cs_stage2.py: cross-entropy on source images in
+# the target's style, entropy on the target (decoder resolution), and the
+# method's cross-view pixel contrastive loss (weight 1, 2000 positions) between
+# the target and its source-stylised copy (L2-normalised full-resolution
+# logits), positives being pixels of one pseudo label. Unlike the real config
+# (ImageNet init, beta 0.09, 60k iterations with a 50k warm-up), the demo has
+# no ImageNet weights and 400 iterations: tools/run_pipeline.py initialises it
+# from stage 1 (load_from), beta is 0.01 (beta 0.09 would swap a 23x23 window
+# of a 128x256 frame) and there is no warm-up; it sets the pseudo-label folder.
 _base_ = './_base_uda.py'
 target_train_pipeline = [
     dict(type='LoadImageFromFile'),
@@ -20,9 +24,10 @@ model = dict(
     data_preprocessor=dict(
         fda=dict(beta=0.01, source_to_target=True, target_to_source=True)),
     lambda_ent=0.005,
-    lambda_cl=0.1,
+    lambda_cl=1.0,
     contrast_loss=dict(
         type='PixelContrastLoss',
+        form='cross_view',
         temperature=0.07,
         sampling='uniform',
         max_samples=2000),
