@@ -98,7 +98,7 @@ def test_stage1_is_the_method_notebook():
     assert m.lambda_ent == 0.005 and m.warmup_iters == 0
     assert m.entropy_resolution == 'native'
     assert cfg.param_scheduler[0].end == 100000
-    assert cfg.train_cfg.max_iters == 30000
+    assert cfg.train_cfg.max_iters == 100000
 
 
 def test_stage2_is_the_method_notebook():

@@ -21,7 +21,7 @@ _base_ = [
 ]
 custom_imports = dict(imports=['mmseg_fdacl'], allow_failed_imports=False)
 default_scope = 'mmseg'
-stage1_checkpoint = 'work_dirs/deeplabv2_gta2cs_stage1/iter_30000.pth'
+stage1_checkpoint = 'work_dirs/deeplabv2_gta2cs_stage1/iter_100000.pth'
 pseudo_label_dir = 'work_dirs/deeplabv2_gta2cs_stage1/pseudo_labels'
 train_dataloader = dict(dataset=dict(pseudo_label_dir=pseudo_label_dir))
 model = dict(

@@ -1,11 +1,11 @@
 # Stage 2 with MMSeg's MobileNetV2 (output stride 8) + MMSeg's ASPPHead, by
 # config alone (class scores as contrastive embeddings, as the method).
-#   --cfg-options load_from=work_dirs/mobilenet-v2-d8-aspp_gta2cs_stage1/iter_30000.pth \
+#   --cfg-options load_from=work_dirs/mobilenet-v2-d8-aspp_gta2cs_stage1/iter_100000.pth \
 #                 train_dataloader.dataset.pseudo_label_dir=DIR
 _base_ = ['../deeplabv2_gta2cs_stage2.py', './_mobilenet-v2-d8-aspp.py']
 custom_imports = dict(imports=['mmseg_fdacl'], allow_failed_imports=False)
 default_scope = 'mmseg'
-load_from = 'work_dirs/mobilenet-v2-d8-aspp_gta2cs_stage1/iter_30000.pth'
+load_from = 'work_dirs/mobilenet-v2-d8-aspp_gta2cs_stage1/iter_100000.pth'
 train_dataloader = dict(
     dataset=dict(
         pseudo_label_dir='work_dirs/mobilenet-v2-d8-aspp_gta2cs_stage1/'

@@ -1,12 +1,12 @@
 # Stage 2 with MMSeg's ResNet-18 (V1c, output stride 8) + DLV2Head, by config
 # alone, with a ProjectionHead (256 -> 128-d unit embeddings on the backbone
 # features) for the contrastive term instead of the class scores.
-#   --cfg-options load_from=work_dirs/r18-d8-dlv2_gta2cs_stage1/iter_30000.pth \
+#   --cfg-options load_from=work_dirs/r18-d8-dlv2_gta2cs_stage1/iter_100000.pth \
 #                 train_dataloader.dataset.pseudo_label_dir=DIR
 _base_ = ['../deeplabv2_gta2cs_stage2.py', './_r18-d8-dlv2.py']
 custom_imports = dict(imports=['mmseg_fdacl'], allow_failed_imports=False)
 default_scope = 'mmseg'
-load_from = 'work_dirs/r18-d8-dlv2_gta2cs_stage1/iter_30000.pth'
+load_from = 'work_dirs/r18-d8-dlv2_gta2cs_stage1/iter_100000.pth'
 train_dataloader = dict(
     dataset=dict(
         pseudo_label_dir='work_dirs/r18-d8-dlv2_gta2cs_stage1/pseudo_labels'))
