@@ -130,7 +130,8 @@ def main(argv=None) -> dict:
         target,
         args.out,
         source_dataset=source,
-        pipeline=inference_pipeline_from_cfg(cfg.get('test_pipeline')),
+        pipeline=inference_pipeline_from_cfg(
+            cfg.get('pseudo_label_pipeline', cfg.get('test_pipeline'))),
         beta=None if args.no_fda else args.beta,
         reference=args.reference,
         seed=args.seed,

@@ -126,7 +126,8 @@ class PseudoLabelHook(Hook):
         model (dict, optional): Model config used to predict. Default: the
             runner's ``cfg.model``.
         pipeline (Sequence[dict], optional): Inference pipeline. Default: the
-            runner's ``cfg.test_pipeline`` without ``LoadAnnotations``.
+            runner's ``cfg.pseudo_label_pipeline``, else its
+            ``cfg.test_pipeline``, without ``LoadAnnotations``.
         beta (float, optional): FDA target->source beta; None = no FDA.
             Default: 0.01.
         reference (str, optional): Fixed FDA reference image. Default: None
@@ -230,7 +231,8 @@ class PseudoLabelHook(Hook):
         pipeline = self.pipeline
         if pipeline is None:
             pipeline = inference_pipeline_from_cfg(
-                runner.cfg.get('test_pipeline'))
+                runner.cfg.get('pseudo_label_pipeline',
+                               runner.cfg.get('test_pipeline')))
         device = next(runner.model.parameters()).device
         generate_pseudo_labels(
             model_cfg,
