@@ -20,62 +20,11 @@ from mmseg.datasets.basesegdataset import BaseSegDataset
 from mmseg.registry import DATASETS
 
 from .checks import check_data_dirs
+from .label_ids import (IGNORE_INDEX, LABEL_ID_TO_TRAIN_ID,  # noqa: F401
+                        convert_label_ids)
 
-# Cityscapes label id -> train id for the 19 evaluated classes; others -> 255.
-GTA5_ID_TO_TRAINID: Dict[int, int] = {
-    7: 0,
-    8: 1,
-    11: 2,
-    12: 3,
-    13: 4,
-    17: 5,
-    19: 6,
-    20: 7,
-    21: 8,
-    22: 9,
-    23: 10,
-    24: 11,
-    25: 12,
-    26: 13,
-    27: 14,
-    28: 15,
-    31: 16,
-    32: 17,
-    33: 18
-}
-IGNORE_INDEX = 255
-
-_LUT = np.full(256, IGNORE_INDEX, dtype=np.uint8)
-for _label_id, _train_id in GTA5_ID_TO_TRAINID.items():
-    _LUT[_label_id] = _train_id
-
-
-def convert_label_ids(label_ids: np.ndarray) -> np.ndarray:
-    """Map Cityscapes/GTA5 label ids to the 19 train ids.
-
-    Args:
-        label_ids (np.ndarray): Integer array of label ids (any shape), e.g. a
-            GTA5 ``labels/*.png`` or a Cityscapes ``*_gtFine_labelIds.png``.
-
-    Returns:
-        np.ndarray: uint8 array of the same shape with train ids 0..18 and
-        255 for every id outside :data:`GTA5_ID_TO_TRAINID` (including
-        negative ids and ids above 255).
-
-    Raises:
-        TypeError: If ``label_ids`` is not an integer array.
-    """
-    label_ids = np.asarray(label_ids)
-    if not np.issubdtype(label_ids.dtype, np.integer):
-        raise TypeError('label_ids must be an integer array of label ids, got '
-                        f'dtype {label_ids.dtype}; read label PNGs unchanged '
-                        "(e.g. cv2.imread(path, cv2.IMREAD_UNCHANGED)).")
-    if label_ids.dtype == np.uint8:
-        return _LUT[label_ids]
-    out = np.full(label_ids.shape, IGNORE_INDEX, dtype=np.uint8)
-    in_range = (label_ids >= 0) & (label_ids < 256)
-    out[in_range] = _LUT[label_ids[in_range]]
-    return out
+# GTA5 frames carry Cityscapes label ids (kept under this name for users).
+GTA5_ID_TO_TRAINID = LABEL_ID_TO_TRAIN_ID
 
 
 def read_label_ids(path: str) -> np.ndarray:

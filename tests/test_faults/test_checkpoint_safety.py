@@ -28,7 +28,7 @@ def test_kill_during_save_keeps_last_checkpoint_valid(fault_data, tmp_path):
         last = f.read()
     assert last.endswith('iter_2.pth')
     assert not osp.exists(osp.join(work, 'iter_4.pth'))
-    leftovers = glob.glob(osp.join(work, '.iter_4.pth.*.tmp'))
+    leftovers = glob.glob(osp.join(work, '.iter_4.tmp-*.pth'))
     assert len(leftovers) == 1  # the truncated temporary file
     ckpt = CheckpointLoader.load_checkpoint(last, map_location='cpu')
     assert ckpt['meta']['iter'] == 2 and 'rng_state' in ckpt
