@@ -42,7 +42,6 @@ import torch
 from mmengine.config import Config
 from mmengine.dataset import pseudo_collate
 from mmengine.logging import print_log
-from mmengine.utils import ProgressBar
 
 TRAIN_STEPS = ('source_only', 'fda', 'stage1', 'stage2', 'oracle')
 STEPS = ('data', 'source_only', 'fda', 'stage1', 'pseudo_labels', 'stage2',
@@ -204,6 +203,8 @@ def evaluate_model(cfg: Config, checkpoint: str, out_file: str, *,
     """
     from mmseg.registry import DATASETS
 
+    from mmseg_fdacl.utils.progress import progress_bar
+
     from .pseudo_labels import build_models
     if device is None:
         device = 'cuda' if torch.cuda.is_available() else 'cpu'
@@ -213,7 +214,7 @@ def evaluate_model(cfg: Config, checkpoint: str, out_file: str, *,
     num_classes = len(classes)
     ignore_index = dataset.ignore_index
     areas = [np.zeros(num_classes) for _ in range(4)]
-    bar = ProgressBar(len(dataset))
+    bar = progress_bar(len(dataset), 'evaluation')
     if vis_dir:
         os.makedirs(vis_dir, exist_ok=True)
     with torch.no_grad():
@@ -229,7 +230,7 @@ def evaluate_model(cfg: Config, checkpoint: str, out_file: str, *,
                     osp.join(vis_dir, name + '.png'),
                     pred.numpy().astype(np.uint8))
             bar.update()
-    print()
+    bar.close()
     result = _iou_table(*areas)
     result.update(
         classes=classes,

@@ -63,10 +63,10 @@ from mmengine.dist import all_reduce, barrier, get_dist_info
 from mmengine.logging import print_log
 from mmengine.registry import init_default_scope
 from mmengine.runner import load_checkpoint
-from mmengine.utils import ProgressBar
 from torch import nn
 
 from mmseg_fdacl.utils import pseudo_label_path
+from mmseg_fdacl.utils.progress import progress_bar
 
 MANIFEST_NAME = 'manifest.json'
 MANIFEST_VERSION = 1
@@ -655,11 +655,11 @@ def generate_pseudo_labels(
                            source_paths, seed)
     shard = list(range(rank, len(img_paths), world_size))
 
-    def progress(task: str) -> Optional[ProgressBar]:
+    def progress(task: str):
         if show_progress and rank == 0:
             print_log(f'pseudo labels: {task} ({len(img_paths)} images, '
                       f'{world_size} process(es))', logger='current')
-            return ProgressBar(len(shard))
+            return progress_bar(len(shard), 'pseudo labels')
         return None
 
     # Pass 1: per-class confidence histograms -> thresholds.
@@ -675,6 +675,8 @@ def generate_pseudo_labels(
                 hist += confidence_histogram(pred, conf, num_classes, num_bins)
                 if bar is not None:
                     bar.update()
+            if bar is not None:
+                bar.close()
             hist_t = torch.from_numpy(hist)
             all_reduce(hist_t, op='sum')
             hist = hist_t.numpy()
@@ -709,7 +711,7 @@ def generate_pseudo_labels(
         if bar is not None:
             bar.update()
     if bar is not None:
-        print()
+        bar.close()
     counts_t = torch.from_numpy(counts)
     all_reduce(counts_t, op='sum')
     counts = counts_t.numpy()

@@ -13,12 +13,13 @@ import os.path as osp
 from typing import Dict, List, Tuple
 
 import numpy as np
-from mmengine.utils import track_parallel_progress, track_progress
 from PIL import Image
 from mmseg.datasets import CityscapesDataset
 from mmseg.datasets.basesegdataset import BaseSegDataset
 from mmseg.registry import DATASETS
 
+from mmseg_fdacl.utils.progress import (track_parallel_progress,
+                                        track_progress)
 from .checks import check_data_dirs
 from .label_ids import (IGNORE_INDEX, LABEL_ID_TO_TRAIN_ID,  # noqa: F401
                         convert_label_ids)
@@ -112,9 +113,10 @@ def convert_gta5_labels(data_root: str,
               osp.join(src_dir, name[:-len('.png')] + '_labelTrainIds.png'))
              for name in names]
     if nproc > 1:
-        results = track_parallel_progress(convert_label_file, tasks, nproc)
+        results = track_parallel_progress(convert_label_file, tasks, nproc,
+                                          'gta5 labels')
     else:
-        results = track_progress(convert_label_file, tasks)
+        results = track_progress(convert_label_file, tasks, 'gta5 labels')
     per_image = {
         name: [int(c) for c in counts]
         for name, (counts, _) in zip(names, results)

@@ -951,12 +951,12 @@ def generate_uda_data(out_dir: str,
     tasks = _tasks(out_dir, num_source, num_target_train, num_target_val,
                    size, seed, source_train_ids)
     if nproc > 1 and len(tasks) > 1:
-        from mmengine.utils import track_parallel_progress
+        from mmseg_fdacl.utils.progress import track_parallel_progress
         results = track_parallel_progress(
-            _generate_one, tasks, nproc, keep_order=True)
+            _generate_one, tasks, nproc, 'synthetic data', keep_order=True)
     elif progress:
-        from mmengine.utils import track_progress
-        results = track_progress(_generate_one, tasks)
+        from mmseg_fdacl.utils.progress import track_progress
+        results = track_progress(_generate_one, tasks, 'synthetic data')
     else:
         results = [_generate_one(t) for t in tasks]
     out = dict(
