@@ -34,7 +34,7 @@ from torch.profiler import ProfilerActivity, profile
 sys.path.insert(
     0, osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__)))))
 
-import mmseg_fdacl.models.losses.pixel_contrast_loss as pcl  # noqa: E402
+import mmseg_fdacl.models.losses.supcon as pcl  # noqa: E402
 from mmseg_fdacl.models.losses.pixel_contrast_loss import \
     PixelContrastLoss  # noqa: E402
 

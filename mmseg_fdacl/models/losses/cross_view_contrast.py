@@ -16,6 +16,8 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor
 
+from .pixel_sampling import downsample_labels, sample_anchor_indices
+
 
 def sample_positions(labels: Tensor,
                      num: int,
@@ -122,8 +124,6 @@ def cross_view_pixel_contrast_loss(anchor_emb: Tensor,
     Returns:
         Tensor: Scalar loss that keeps both views in the graph.
     """
-    # Imported here: pixel_contrast_loss imports this module.
-    from .pixel_contrast_loss import downsample_labels, sample_anchor_indices
     if anchor_emb.dim() != 4 or anchor_emb.shape != contrast_emb.shape:
         raise ValueError('PixelContrastLoss(form=cross_view): the two views '
                          'must be N x D x h x w of one shape, got '

@@ -167,7 +167,7 @@ def test_preds_accepted_per_view():
 
 
 def test_total_anchors_bounded_by_max_samples(monkeypatch):
-    import mmseg_fdacl.models.losses.pixel_contrast_loss as pcl
+    import mmseg_fdacl.models.losses.supcon as pcl
     seen = {}
     real = pcl.supcon_loss
 
