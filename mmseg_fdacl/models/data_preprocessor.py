@@ -14,14 +14,13 @@ from mmseg.registry import MODELS
 from mmseg.utils import stack_batch
 from torch import Tensor
 
-from mmseg_fdacl.fda import check_fda_beta, fda_amplitude_swap
+from ..fda import check_fda_beta, fda_amplitude_swap
+from ..utils.grayscale import to_grayscale
 
 _FDA_KEYS = ('beta', 'source_to_target', 'target_to_source', 'beta_sampling',
              'clip')
 _GRAY_KEYS = ('source', 'target', 'test')
 _BETA_SAMPLING = ('batch', 'sample')
-# ITU-R BT.601 luma weights (as cv2.cvtColor BGR2GRAY), in R, G, B order.
-_LUMA_RGB = (0.299, 0.587, 0.114)
 
 
 def _check_prob(value: Union[bool, float], name: str) -> float:
@@ -175,6 +174,12 @@ class UDADataPreProcessor(SegDataPreProcessor):
         return out
 
     # -- random state ----------------------------------------------------
+    @property
+    def makes_target_src_style(self) -> bool:
+        """Whether batches carry ``target_src_style_inputs`` (FDA
+        target->source), which the contrastive term needs."""
+        return self.fda is not None and bool(self.fda['target_to_source'])
+
     def get_rng_state(self) -> Tensor:
         """State of :attr:`generator` (for checkpoints and exact resume)."""
         return self.generator.get_state()
@@ -195,9 +200,7 @@ class UDADataPreProcessor(SegDataPreProcessor):
         if img.shape[0] != 3:
             raise ValueError('UDADataPreProcessor: grayscale needs 3-channel '
                              f'images, got {img.shape[0]} channels.')
-        weights = _LUMA_RGB if self._input_is_rgb else _LUMA_RGB[::-1]
-        w = img.new_tensor(weights).view(3, 1, 1)
-        return (img * w).sum(0, keepdim=True).expand(3, -1, -1).contiguous()
+        return to_grayscale(img, rgb=self._input_is_rgb)
 
     def _maybe_gray(self, imgs: List[Tensor], prob: float) -> List[Tensor]:
         if prob <= 0:

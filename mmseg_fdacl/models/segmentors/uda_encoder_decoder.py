@@ -16,7 +16,6 @@ and ``tensor`` modes, the parameter names and so the checkpoints are the
 same, so ``tools/test.py`` evaluates a checkpoint of this model with the plain
 segmentation config.
 """
-import math
 from typing import Dict, List, Optional
 
 import torch
@@ -30,29 +29,12 @@ from mmseg.utils import (ConfigType, OptConfigType, OptMultiConfig,
 from torch import Tensor
 
 from ..decode_heads.projection_head import ProjectionHead, logits_as_embeddings
+from .uda_utils import (check_weight, stack_pseudo_labels, suffix_keys,
+                        valid_mask)
 
 _EMBEDDINGS = ('projection', 'logits')
 _FORWARD_VIEWS = ('separate', 'joint')
 _RESOLUTIONS = ('native', 'input')
-
-
-def _check_weight(name: str, value) -> float:
-    if (not isinstance(value, (int, float)) or isinstance(value, bool)
-            or not math.isfinite(value) or value < 0):
-        raise ValueError(f'UDAEncoderDecoder: `{name}` must be a finite '
-                         f'number >= 0, got {value!r}.')
-    return float(value)
-
-
-def _suffix_keys(losses: Dict[str, Tensor], suffix: str) -> Dict[str, Tensor]:
-    """``decode.loss_ce`` -> ``loss_ce{suffix}``, ``aux.loss_ce`` ->
-    ``aux.loss_ce{suffix}``, ``decode.acc_seg`` -> ``acc_seg{suffix}``."""
-    out = {}
-    for key, value in losses.items():
-        if key.startswith('decode.'):
-            key = key[len('decode.'):]
-        out[key + suffix] = value
-    return out
 
 
 @MODELS.register_module()
@@ -147,9 +129,9 @@ class UDAEncoderDecoder(EncoderDecoder):
             raise ValueError('UDAEncoderDecoder: `source_ce` must be a bool, '
                              f'got {source_ce!r}.')
         self.source_ce = source_ce
-        self.lambda_ent = _check_weight('lambda_ent', lambda_ent)
-        self.lambda_cl = _check_weight('lambda_cl', lambda_cl)
-        self.lambda_pseudo_ce = _check_weight('lambda_pseudo_ce',
+        self.lambda_ent = check_weight('lambda_ent', lambda_ent)
+        self.lambda_cl = check_weight('lambda_cl', lambda_cl)
+        self.lambda_pseudo_ce = check_weight('lambda_pseudo_ce',
                                               lambda_pseudo_ce)
         if (not isinstance(warmup_iters, int) or isinstance(warmup_iters, bool)
                 or warmup_iters < 0):
@@ -207,13 +189,12 @@ class UDAEncoderDecoder(EncoderDecoder):
                 "`auxiliary_head=dict(type='ProjectionHead', ...)`, got "
                 f"{type(getattr(self, 'auxiliary_head', None)).__name__}; "
                 "or use embedding='logits'.")
-        fda = getattr(self.data_preprocessor, 'fda', False)
-        if fda is None or (isinstance(fda, dict)
-                           and not fda.get('target_to_source')):
+        if not getattr(self.data_preprocessor, 'makes_target_src_style',
+                       False):
             raise ValueError(
                 'UDAEncoderDecoder: lambda_cl > 0 contrasts the target with '
-                'its source-stylised copy; set data_preprocessor.fda with '
-                'target_to_source=True.')
+                'its source-stylised copy; use UDADataPreProcessor with '
+                'fda=dict(..., target_to_source=True).')
 
     # -- helpers ---------------------------------------------------------
     @property
@@ -222,7 +203,12 @@ class UDAEncoderDecoder(EncoderDecoder):
                           ProjectionHead)
 
     def current_iter(self) -> int:
-        """The runner's iteration (``MessageHub`` info ``'iter'``), or 0."""
+        """The runner's iteration, or 0 outside a runner.
+
+        mmengine's ``RuntimeInfoHook`` (a default hook of every runner)
+        publishes it as the ``MessageHub`` info ``'iter'`` before each
+        training iteration; that is the route the warm-up reads.
+        """
         it = MessageHub.get_current_instance().get_info('iter')
         return 0 if it is None else int(it)
 
@@ -239,26 +225,6 @@ class UDAEncoderDecoder(EncoderDecoder):
         feats = self.extract_feat(torch.cat(views))
         per_level = [f.split(sizes) for f in feats]
         return [[lvl[i] for lvl in per_level] for i in range(len(views))]
-
-    @staticmethod
-    def _valid_mask(inputs: Tensor, samples: SampleList) -> Tensor:
-        """``N x H x W``: True inside each image, False on its padding."""
-        n, _, h, w = inputs.shape
-        mask = inputs.new_zeros((n, h, w), dtype=torch.bool)
-        for i, sample in enumerate(samples):
-            ih, iw = sample.metainfo.get('img_shape', (h, w))[:2]
-            mask[i, :ih, :iw] = True
-        return mask
-
-    @staticmethod
-    def _pseudo_labels(samples: SampleList) -> Tensor:
-        if not samples or any('gt_sem_seg' not in s for s in samples):
-            raise ValueError(
-                'UDAEncoderDecoder: the contrastive and pseudo-label terms '
-                'need target pseudo labels; set the UDADataset '
-                '`pseudo_label_dir` (train_dataloader.dataset.pseudo_label_dir'
-                ') and put LoadPseudoLabel in the target pipeline.')
-        return torch.stack([s.gt_sem_seg.data for s in samples]).squeeze(1)
 
     def _to_input_size(self, x: Tensor, inputs: Tensor) -> Tensor:
         """Bilinear resize of ``x`` to the input size (head's corners)."""
@@ -344,58 +310,80 @@ class UDAEncoderDecoder(EncoderDecoder):
             names.append('trg_src_style')
         feats = dict(zip(names, self._features(views)))
 
-        losses = dict()
-        if self.source_ce:
-            x = feats['src']
-            losses.update(
-                _suffix_keys(
-                    self._decode_head_forward_train(x, data_samples), '_src'))
-            if self.with_auxiliary_head and not self._projection_aux:
-                losses.update(
-                    _suffix_keys(
-                        self._auxiliary_head_forward_train(x, data_samples),
-                        '_src'))
-
+        losses = self._source_losses(feats['src'], data_samples) \
+            if self.source_ce else dict()
         zero = inputs.new_zeros(())
-        if self.entropy_loss is not None and not warm:
-            losses['loss_ent_trg'] = zero
-        if self.contrast_loss is not None and not warm:
-            losses['loss_cl'] = zero
-        if self.lambda_pseudo_ce > 0 and not warm:
-            losses['loss_ce_trg_pl'] = zero
+        if not warm:
+            # Constant zeros (no graph) keep the log's columns.
+            if self.entropy_loss is not None:
+                losses['loss_ent_trg'] = zero
+            if self.contrast_loss is not None:
+                losses['loss_cl'] = zero
+            if self.lambda_pseudo_ce > 0:
+                losses['loss_ce_trg_pl'] = zero
         if 'trg' not in feats:
             return losses
 
         x_t = feats['trg']
         logits_t = self.decode_head.forward(x_t)
         if use_ent:
-            mask = self._valid_mask(target_inputs, target_data_samples)
-            if self.entropy_resolution == 'input':
-                ent_logits = self._to_input_size(logits_t, target_inputs)
-            else:
-                ent_logits = logits_t
-                mask = F.interpolate(
-                    mask[:, None].float(), size=logits_t.shape[2:],
-                    mode='nearest')[:, 0].bool()
-            losses['loss_ent_trg'] = self.entropy_loss(ent_logits, mask)
+            losses['loss_ent_trg'] = self._entropy(logits_t, target_inputs,
+                                                   target_data_samples)
         if use_pce:
-            self._pseudo_labels(target_data_samples)
-            pce = self.decode_head.loss_by_feat(logits_t, target_data_samples)
-            for key, value in pce.items():
-                if 'loss' in key:
-                    value = value * self.lambda_pseudo_ce
-                losses[key + '_trg_pl'] = value
+            losses.update(self._pseudo_ce(logits_t, target_data_samples))
         if use_cl:
-            labels = self._pseudo_labels(target_data_samples)
-            x_ts = feats['trg_src_style']
-            emb_t = self._embed(x_t, logits_t, target_inputs)
-            logits_ts = (None if self.embedding == 'projection' else
-                         self.decode_head.forward(x_ts))
-            emb_ts = self._embed(x_ts, logits_ts, target_src_style_inputs)
-            pred_t = F.interpolate(
-                logits_t.detach().argmax(1, keepdim=True).float(),
-                size=emb_t.shape[2:],
-                mode='nearest').squeeze(1).long()
-            losses['loss_cl'] = self.contrast_loss([emb_t, emb_ts], labels,
-                                                   pred_t)
+            losses['loss_cl'] = self._contrast(
+                x_t, logits_t, feats['trg_src_style'], target_inputs,
+                target_src_style_inputs, target_data_samples)
         return losses
+
+    def _source_losses(self, x: List[Tensor],
+                       data_samples: SampleList) -> Dict[str, Tensor]:
+        """Decode (and non-projection auxiliary) losses, ``_src`` keys."""
+        losses = suffix_keys(
+            self._decode_head_forward_train(x, data_samples), '_src')
+        if self.with_auxiliary_head and not self._projection_aux:
+            losses.update(
+                suffix_keys(
+                    self._auxiliary_head_forward_train(x, data_samples),
+                    '_src'))
+        return losses
+
+    def _entropy(self, logits_t: Tensor, target_inputs: Tensor,
+                 target_data_samples: SampleList) -> Tensor:
+        """Target entropy at ``entropy_resolution``, padding masked out."""
+        mask = valid_mask(target_inputs, target_data_samples)
+        if self.entropy_resolution == 'input':
+            return self.entropy_loss(
+                self._to_input_size(logits_t, target_inputs), mask)
+        mask = F.interpolate(
+            mask[:, None].float(), size=logits_t.shape[2:],
+            mode='nearest')[:, 0].bool()
+        return self.entropy_loss(logits_t, mask)
+
+    def _pseudo_ce(self, logits_t: Tensor,
+                   target_data_samples: SampleList) -> Dict[str, Tensor]:
+        """Decode-head loss on the pseudo labels, ``_trg_pl`` keys."""
+        stack_pseudo_labels(target_data_samples)
+        pce = self.decode_head.loss_by_feat(logits_t, target_data_samples)
+        return {
+            key + '_trg_pl':
+            value * self.lambda_pseudo_ce if 'loss' in key else value
+            for key, value in pce.items()
+        }
+
+    def _contrast(self, x_t: List[Tensor], logits_t: Tensor,
+                  x_ts: List[Tensor], target_inputs: Tensor,
+                  target_src_style_inputs: Tensor,
+                  target_data_samples: SampleList) -> Tensor:
+        """Contrast of the target (anchor view) with its source-style copy."""
+        labels = stack_pseudo_labels(target_data_samples)
+        emb_t = self._embed(x_t, logits_t, target_inputs)
+        logits_ts = (None if self.embedding == 'projection' else
+                     self.decode_head.forward(x_ts))
+        emb_ts = self._embed(x_ts, logits_ts, target_src_style_inputs)
+        pred_t = F.interpolate(
+            logits_t.detach().argmax(1, keepdim=True).float(),
+            size=emb_t.shape[2:],
+            mode='nearest').squeeze(1).long()
+        return self.contrast_loss([emb_t, emb_ts], labels, pred_t)
