@@ -20,6 +20,7 @@ from mmseg.registry import DATASETS
 
 from mmseg_fdacl.utils import pseudo_label_path
 from .checks import check_data_dirs, check_not_empty
+from .samplers.pass_numbered import PassNumberedDataset
 
 _PAIRINGS = ('random', 'sequential')
 # How many other target samples to try when the target pipeline returns None
@@ -34,7 +35,7 @@ def _pipeline_types(dataset: BaseDataset) -> List[str]:
 
 
 @DATASETS.register_module()
-class UDADataset:
+class UDADataset(PassNumberedDataset):
     """Pairs every source sample with a target sample.
 
     Each item is the source's packed sample ``{'inputs', 'data_samples'}``
@@ -285,9 +286,6 @@ class UDADataset:
         raise RuntimeError(
             f'UDADataset: the target pipeline returned None for '
             f'{_MAX_REFETCH + 1} samples from index {t_idx}; check it.')
-
-    #: Read by ResumableInfiniteSampler: indices may carry the pass number.
-    pass_numbered_indices = True
 
     def __getitem__(self, idx: int) -> dict:
         """Source sample ``idx % len`` with its target of pass ``idx // len``.

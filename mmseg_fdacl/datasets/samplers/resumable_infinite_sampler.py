@@ -6,6 +6,8 @@ import torch
 from mmengine.dataset import InfiniteSampler
 from mmseg.registry import DATA_SAMPLERS
 
+from .pass_numbered import PassNumberedDataset
+
 __all__ = ['ResumableInfiniteSampler']
 
 
@@ -48,12 +50,12 @@ class ResumableInfiniteSampler(InfiniteSampler):
     def _infinite_indices(self) -> Iterator[int]:
         """mmengine's seeded passes; pass-numbered where the dataset asks.
 
-        A dataset with ``pass_numbered_indices = True`` (``UDADataset``)
-        receives ``pass * len(dataset) + index`` so that it can vary what it
-        pairs with a sample from one pass over the data to the next; nothing
-        else in an iteration-based loop tells it which pass it is in.
+        A :class:`PassNumberedDataset` (``UDADataset``) receives
+        ``pass * len(dataset) + index`` so that it can vary what it pairs
+        with a sample from one pass over the data to the next; nothing else
+        in an iteration-based loop tells it which pass it is in.
         """
-        numbered = getattr(self.dataset, 'pass_numbered_indices', False)
+        numbered = isinstance(self.dataset, PassNumberedDataset)
         g = torch.Generator()
         g.manual_seed(self.seed)
         for epoch in itertools.count():
