@@ -125,8 +125,6 @@ def test_label_ids_outside_class_set_mapped_and_counted(tmp_path):
 
 
 @pytest.mark.parametrize('build, name', [
-    (lambda: TRANSFORMS.build(dict(type='FDA', reference=[], beta=0.7)),
-     'beta'),
     (lambda: __import__('mmseg_fdacl.fda', fromlist=['x']).fda_amplitude_swap(
         torch.zeros(1, 3, 8, 8), torch.zeros(1, 3, 8, 8), 0.6), 'beta'),
     (lambda: MODELS.build(dict(type='UDADataPreProcessor',

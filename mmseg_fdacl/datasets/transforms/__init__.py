@@ -1,9 +1,8 @@
 """Data transforms registered into MMSeg's TRANSFORMS registry."""
-from .fda import FDA
 from .pseudo_label import LoadPseudoLabel
 from .safe_load_annotations import SafeLoadAnnotations
 from .safe_load_image import SafeLoadImageFromFile
 
 __all__ = [
-    'FDA', 'LoadPseudoLabel', 'SafeLoadAnnotations', 'SafeLoadImageFromFile'
+    'LoadPseudoLabel', 'SafeLoadAnnotations', 'SafeLoadImageFromFile'
 ]
