@@ -10,7 +10,7 @@ on Cityscapes are kept as train ids 0..18 and every other id becomes 255
 import json
 import os
 import os.path as osp
-from typing import Dict, List, Tuple
+from typing import List, Tuple
 
 import numpy as np
 from PIL import Image

@@ -13,7 +13,10 @@ import torch
 from mmengine.dist import all_gather_object, get_dist_info
 from mmengine.hooks import CheckpointHook, Hook
 from mmengine.model import is_model_wrapper
+from mmengine.runner import EpochBasedTrainLoop
 from mmseg.registry import HOOKS
+
+from ..runner.resumable_loop import ResumableIterBasedTrainLoop
 
 __all__ = ['RNGStateHook', 'get_global_rng_state', 'set_global_rng_state']
 
@@ -211,8 +214,12 @@ class RNGStateHook(Hook):
         if pre is not None and 'data_preprocessor' in state:
             pre.set_rng_state(state['data_preprocessor'])
         loop = runner.train_loop
-        if not getattr(loop, 'skips_without_loading', False) and \
-                not runner.train_loop.__class__.__name__.startswith('Epoch'):
+        # An epoch-based loop restarts its epoch without replaying batches;
+        # ResumableIterBasedTrainLoop says whether its skip loaded batches.
+        replays = not isinstance(loop, EpochBasedTrainLoop) and not (
+            isinstance(loop, ResumableIterBasedTrainLoop)
+            and loop.skips_without_loading)
+        if replays:
             warnings.warn(
                 'RNGStateHook: the train loop re-loads the skipped batches '
                 'after the RNG states were restored, so this resume is '

@@ -65,7 +65,9 @@ class ResumableIterBasedTrainLoop(IterBasedTrainLoop):
     Args: as :class:`mmengine.runner.IterBasedTrainLoop`.
     """
 
-    #: Read by RNGStateHook: the skip consumes no random numbers.
+    #: False once a resume had to load the skipped batches again (no
+    #: resumable sampler), i.e. the skip consumed random numbers; read by
+    #: RNGStateHook to warn that such a resume is not bit-identical.
     skips_without_loading = True
 
     def run(self) -> Any:
