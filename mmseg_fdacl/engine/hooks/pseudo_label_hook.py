@@ -20,10 +20,11 @@ from mmseg.registry import HOOKS
 from mmseg_fdacl.apis.pseudo_labels import (generate_pseudo_labels,
                                             inference_pipeline_from_cfg,
                                             write_atomic)
+from mmseg_fdacl.datasets.uda_dataset import UDADataset
 
 
 def find_uda_dataset(dataset):
-    """The dataset with ``set_pseudo_label_dir`` inside dataset wrappers.
+    """The :class:`UDADataset` inside dataset wrappers.
 
     Args:
         dataset: A dataset, possibly wrapped (``.dataset``/``.datasets``).
@@ -37,7 +38,7 @@ def find_uda_dataset(dataset):
     todo = [dataset]
     while todo:
         ds = todo.pop(0)
-        if hasattr(ds, 'set_pseudo_label_dir'):
+        if isinstance(ds, UDADataset):
             return ds
         if hasattr(ds, 'dataset'):
             todo.append(ds.dataset)
@@ -47,6 +48,11 @@ def find_uda_dataset(dataset):
         f'with set_pseudo_label_dir; got {type(dataset).__name__}.')
 
 
+# A shim, and the only code of the project that touches private attributes
+# of torch/mmengine (``DataLoader._iterator``, ``_shutdown_workers``,
+# ``_InfiniteDataloaderIterator``): neither torch's DataLoader nor mmengine's
+# loops offer a public way to restart workers so that they copy a changed
+# dataset. Revisit when mmengine builds its loop iterator in ``run()``.
 def restart_train_dataloader(runner) -> list:
     """Make the training dataloader's workers re-read the dataset.
 
