@@ -11,7 +11,11 @@ GPUS=${GPUS:-4}
 GPUS_PER_NODE=${GPUS_PER_NODE:-4}
 CPUS_PER_TASK=${CPUS_PER_TASK:-5}
 SRUN_ARGS=${SRUN_ARGS:-""}
-PYTHON=${PYTHON:-python}
+# The project interpreter, found from this script's own folder, so the
+# command works without activating .venv and from any working directory.
+VENV_PYTHON="$(cd "$(dirname "$0")/.." && pwd)/.venv/bin/python"
+[ -x "$VENV_PYTHON" ] || VENV_PYTHON=python
+PYTHON=${PYTHON:-$VENV_PYTHON}
 TASKS_PER_NODE=$GPUS_PER_NODE
 [ "$TASKS_PER_NODE" -gt 0 ] 2>/dev/null || TASKS_PER_NODE=$GPUS
 GRES=""

@@ -4,7 +4,8 @@
 # One task per GPU; on CPU-only nodes set GPUS_PER_NODE=0 and GPUS to the
 # number of processes (gloo is used automatically, see mmseg_fdacl/utils/dist.py).
 # Environment: GPUS (total tasks, 8), GPUS_PER_NODE (8), CPUS_PER_TASK (5),
-# SRUN_ARGS (extra srun flags), PYTHON (python), MASTER_PORT (29500).
+# SRUN_ARGS (extra srun flags), MASTER_PORT (29500), PYTHON (default: the
+# repository's .venv/bin/python when it exists, else `python`).
 set -x
 PARTITION=$1
 JOB_NAME=$2
@@ -14,7 +15,11 @@ GPUS=${GPUS:-8}
 GPUS_PER_NODE=${GPUS_PER_NODE:-8}
 CPUS_PER_TASK=${CPUS_PER_TASK:-5}
 SRUN_ARGS=${SRUN_ARGS:-""}
-PYTHON=${PYTHON:-python}
+# The project interpreter, found from this script's own folder, so the
+# command works without activating .venv and from any working directory.
+VENV_PYTHON="$(cd "$(dirname "$0")/.." && pwd)/.venv/bin/python"
+[ -x "$VENV_PYTHON" ] || VENV_PYTHON=python
+PYTHON=${PYTHON:-$VENV_PYTHON}
 if [ -n "$WORK_DIR" ] && [ "${WORK_DIR#-}" = "$WORK_DIR" ]; then
     PY_ARGS=(--work-dir "$WORK_DIR" "${@:5}")
 else
