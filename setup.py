@@ -19,7 +19,7 @@ setup(
     long_description=(Path(__file__).parent / 'README.md').read_text(),
     long_description_content_type='text/markdown',
     packages=find_packages(include=['mmseg_fdacl', 'mmseg_fdacl.*']),
-    python_requires='>=3.8',
+    python_requires='>=3.10',
     install_requires=read_requirements('runtime.txt') +
     read_requirements('mminstall.txt'),
     extras_require={'tests': read_requirements('tests.txt')},
