@@ -10,7 +10,7 @@ the target (and source) set, ``model`` the network, ``test_pipeline`` the
 inference pipeline (LoadAnnotations is dropped). Several checkpoints are
 ensembled (mean softmax, FDA-MBT). Writes one uint8 PNG of train ids per
 target image (255 = ignored) plus ``manifest.json`` into DIR; see
-``mmseg_fdacl/apis/pseudo_labels.py`` for thresholds, resumption and reuse.
+``mmseg_fdacl/pseudo_labels/`` for thresholds, resumption and reuse.
 When the target has ground truth (Cityscapes ``gtFine/train``), prints the
 per-class IoU and mIoU of the labelled pseudo-label pixels and their
 coverage. Several processes: ``torchrun --nproc_per_node N
@@ -28,10 +28,9 @@ from mmengine.registry import init_default_scope
 
 sys.path.insert(0, osp.dirname(osp.dirname(osp.abspath(__file__))))
 
-from mmseg_fdacl.apis import (datasets_from_config,  # noqa: E402
-                              evaluate_pseudo_labels, generate_pseudo_labels,
-                              inference_pipeline_from_cfg,
-                              visualize_pseudo_labels)
+from mmseg_fdacl.pseudo_labels import (  # noqa: E402
+    datasets_from_config, evaluate_pseudo_labels, generate_pseudo_labels,
+    inference_pipeline_from_cfg, visualize_pseudo_labels)
 
 
 def parse_args(argv=None):

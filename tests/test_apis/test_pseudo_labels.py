@@ -1,4 +1,9 @@
-"""Tests of mmseg_fdacl.apis.pseudo_labels: thresholds, files, resumption."""
+"""Tests of mmseg_fdacl.pseudo_labels: prediction, files, resumption.
+
+The threshold math is tested in ``test_pseudo_label_thresholds.py``, the
+bytes of a whole set against a recorded run in
+``test_pseudo_labels_golden.py``.
+"""
 import glob
 import json
 import os
@@ -12,10 +17,10 @@ import torch
 from mmengine.config import ConfigDict
 from mmseg.registry import MODELS
 
-from mmseg_fdacl.apis import pseudo_labels as pl
-from mmseg_fdacl.apis import (PseudoLabelSettingsError, apply_thresholds,
-                              confidence_histogram, generate_pseudo_labels,
-                              thresholds_from_histograms)
+from mmseg_fdacl.apis import PseudoLabelSettingsError, generate_pseudo_labels
+from mmseg_fdacl.pseudo_labels import files
+from mmseg_fdacl.pseudo_labels.manifest import sha256_file
+from mmseg_fdacl.pseudo_labels.predictor import Predictor
 from tests.helpers import (make_cityscapes_tree, make_gta5_tree,
                            tiny_deeplabv2_cfg)
 
@@ -99,55 +104,14 @@ def mtimes(out):
 
 
 # --------------------------------------------------------------------------
-# Threshold math against brute force.
+# Prediction and arguments.
 # --------------------------------------------------------------------------
-def test_thresholds_match_brute_force_percentiles():
-    rng = np.random.default_rng(0)
-    num_classes = 5
-    preds, confs = [], []
-    hist = np.zeros((num_classes, NUM_BINS), np.int64)
-    for _ in range(4):  # images: histograms are summed, as over a data set
-        pred = rng.integers(0, num_classes - 1, size=(40, 50))  # class 4 empty
-        conf = rng.beta(2 + pred, 2, size=pred.shape)  # class-dependent
-        preds.append(pred)
-        confs.append(conf)
-        hist += confidence_histogram(pred, conf, num_classes, NUM_BINS)
-    pred, conf = np.concatenate(preds), np.concatenate(confs)
-    for p in (0.0, 0.1, 0.5, 0.66, 0.9):
-        thr = thresholds_from_histograms(hist, percentile=p, cap=1.0)
-        for c in range(num_classes - 1):
-            exact = np.percentile(conf[pred == c], 100 * p)
-            assert abs(thr[c] - exact) <= 1.0 / NUM_BINS, (p, c)
-        assert thr[num_classes - 1] == 1.0  # no pixel: threshold = cap
-
-
-def test_cap_applies():
-    conf = np.full((10, 10), 0.99)
-    conf[0, :5] = 0.2
-    pred = np.zeros((10, 10), np.int64)
-    hist = confidence_histogram(pred, conf, 2, NUM_BINS)
-    assert thresholds_from_histograms(hist, 0.66, cap=0.9)[0] == 0.9
-    assert thresholds_from_histograms(hist, 0.66, cap=1.0)[0] > 0.98
-    assert thresholds_from_histograms(hist, 0.0, cap=0.9)[0] < 0.21
-
-
-def test_apply_thresholds_ignores_exactly_below_threshold():
-    rng = np.random.default_rng(1)
-    pred = rng.integers(0, 3, size=(20, 30))
-    conf = rng.random((20, 30))
-    thr = np.array([0.2, 0.5, 0.8])
-    label = apply_thresholds(pred, conf, thr)
-    assert label.dtype == np.uint8
-    below = conf < thr[pred]
-    assert (label[below] == 255).all()
-    assert (label[~below] == pred[~below]).all()
-    glob_label = apply_thresholds(pred, conf, 0.5)
-    assert ((glob_label == 255) == (conf < 0.5)).all()
-
-
 def test_to_grayscale_bgr_luma():
     img = torch.tensor([10., 20., 30.]).view(1, 3, 1, 1).expand(1, 3, 2, 2)
-    gray = pl.to_grayscale(img)
+    # The predictor's grayscale step (no FDA): the one BGR luma helper.
+    predictor = Predictor([], [], beta=None, grayscale=True, reference=None,
+                          source_paths=[], seed=0)
+    gray = predictor.stylize(img, 0)
     expected = 0.114 * 10 + 0.587 * 20 + 0.299 * 30
     assert gray.shape == (1, 3, 2, 2)
     assert torch.allclose(gray, torch.full_like(gray, expected))
@@ -222,7 +186,7 @@ def test_ensemble_labels_match_brute_force(data, tmp_path):
     assert on_disk == manifest and manifest['complete']
     assert manifest['num_images'] == 6
     assert [c['sha256'] for c in manifest['checkpoints']] == [
-        pl.sha256_file(c) for c in data['ckpts']
+        sha256_file(c) for c in data['ckpts']
     ]
     counts = np.bincount(label, minlength=256)
     assert manifest['labelled_pixels'] == counts[:19].tolist()
@@ -276,7 +240,7 @@ def test_interrupted_run_resumes_without_truncated_files(
             raise KeyboardInterrupt('simulated kill')
         return real_imwrite(path, img, *args)
 
-    monkeypatch.setattr(pl.cv2, 'imwrite', crash_while_writing)
+    monkeypatch.setattr(files.cv2, 'imwrite', crash_while_writing)
     with pytest.raises(KeyboardInterrupt):
         run(data, out)
     monkeypatch.undo()
@@ -396,3 +360,20 @@ def test_other_number_of_classes_is_refused(data, tmp_path):
             source_dataset=source_cfg(data['gta']))
     # Nothing was written: the same folders take a right run afterwards.
     assert not glob.glob(str(tmp_path / 'out16*' / '*'))
+
+
+def test_old_import_paths_are_the_package():
+    """``mmseg_fdacl.apis`` and ``mmseg_fdacl.apis.pseudo_labels`` (which the
+    demo pipeline imports from) re-export :mod:`mmseg_fdacl.pseudo_labels`."""
+    import mmseg_fdacl.apis as apis
+    import mmseg_fdacl.apis.pseudo_labels as old
+    import mmseg_fdacl.pseudo_labels as new
+    for name in old.__all__:
+        if name != 'IGNORE_INDEX':
+            assert getattr(old, name) is getattr(new, name), name
+    assert old.IGNORE_INDEX == 255
+    for name in apis.__all__:
+        assert getattr(apis, name) is getattr(new, name), name
+    for name in ('MANIFEST_NAME', 'build_models', 'evaluate_pseudo_labels',
+                 'generate_pseudo_labels', 'read_manifest'):
+        assert hasattr(apis, name) and hasattr(old, name), name

@@ -35,9 +35,11 @@ CHECKPOINT_SHA256 = [
 EXPECTED: Dict[str, dict] = {
     'ensemble_fda': dict(
         manifest_sha256=(
-            '2f271a72091d9cb44bf5c58dc27a6b967b53a1aaaf63b9392929ef6fa01c3708'),
+            '2f271a72091d9cb44bf5c58dc27a6b967b53a1aaaf63b9392929ef6fa01c3708'
+        ),
         settings_hash=(
-            '95b59db347c191c78272daa0ab0fd724bbe457c01ebf141c986e1baba82637e7'),
+            '95b59db347c191c78272daa0ab0fd724bbe457c01ebf141c986e1baba82637e7'
+        ),
         pngs=[
             'bf20305751ad4aebff64eb9e152bf3b7989e8dd085723ec99edbbe24163db27d',
             '47d306e1acd5825bb15a0c8c2296ac177c5b746ed304278a33795d189367fbed',
@@ -46,9 +48,11 @@ EXPECTED: Dict[str, dict] = {
         ]),
     'fixed_gray': dict(
         manifest_sha256=(
-            'aed1e17c3029e6387c35c2f15145055816990e666c6376a5b1b6d80be39db4ba'),
+            'aed1e17c3029e6387c35c2f15145055816990e666c6376a5b1b6d80be39db4ba'
+        ),
         settings_hash=(
-            '322f9b198106df082bb94d18126c64d63a245f07d64cb91a162027031ac8015d'),
+            '322f9b198106df082bb94d18126c64d63a245f07d64cb91a162027031ac8015d'
+        ),
         pngs=[
             'ec5da127eb82c2d49eb8c71cdc0438bd0d11e68ebc828c9664be46733f07d96e',
             'a85d6022235f8a1eb77602219c94c04377c4621b3522c561e6b160ebbf39181a',
@@ -57,9 +61,11 @@ EXPECTED: Dict[str, dict] = {
         ]),
     'raw': dict(
         manifest_sha256=(
-            '3c08df36eb2272f5d7a15d45b55bdd3aaea4355fe5e23c8a0c8d6cccd47b40a6'),
+            '3c08df36eb2272f5d7a15d45b55bdd3aaea4355fe5e23c8a0c8d6cccd47b40a6'
+        ),
         settings_hash=(
-            '3e81ffaf4df09734f9a3bf98c2a69a2e781973a147e5a2f7a6eca04c08e41d24'),
+            '3e81ffaf4df09734f9a3bf98c2a69a2e781973a147e5a2f7a6eca04c08e41d24'
+        ),
         pngs=[
             '3ab18a0942631415ccaddafad26210e9a2963eb198efe05943ebbb78e66d9e7d',
             '73f178be95a0df4dd087f1feaac1d979cf3f624a69a52a07e5c2bf7c0019ef95',

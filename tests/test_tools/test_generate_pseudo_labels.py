@@ -9,7 +9,7 @@ import cv2
 import numpy as np
 import pytest
 
-from mmseg_fdacl.apis import evaluate_pseudo_labels
+from mmseg_fdacl.pseudo_labels import evaluate_pseudo_labels
 from mmseg_fdacl.utils import pseudo_label_path
 from tests.helpers import (make_cityscapes_tree, make_gta5_tree,
                            tiny_deeplabv2_cfg)

@@ -17,10 +17,10 @@ from mmengine.model import is_model_wrapper
 from mmengine.runner.loops import _InfiniteDataloaderIterator
 from mmseg.registry import HOOKS
 
-from mmseg_fdacl.apis.pseudo_labels import (generate_pseudo_labels,
-                                            inference_pipeline_from_cfg,
-                                            write_atomic)
 from mmseg_fdacl.datasets.uda_dataset import UDADataset
+from mmseg_fdacl.pseudo_labels import (generate_pseudo_labels,
+                                       inference_pipeline_from_cfg)
+from mmseg_fdacl.utils.atomic_io import atomic_write_with
 
 
 def find_uda_dataset(dataset):
@@ -223,7 +223,7 @@ class PseudoLabelHook(Hook):
                 runner.model) else runner.model
             state = {k: v.detach().cpu() for k, v in
                      model.state_dict().items()}
-            write_atomic(
+            atomic_write_with(
                 path, lambda tmp: torch.save(
                     dict(state_dict=state, meta=dict(iter=runner.iter)), tmp))
         barrier()
