@@ -8,12 +8,14 @@ PNGs come out the same, so these are compared byte for byte: the manifest
 text (with the temporary root replaced by ``<ROOT>``) and every PNG file by
 sha256.
 
-If ``test_checkpoints_are_the_recorded_ones`` fails too, the inputs changed
-(e.g. another torch writes other checkpoint bytes), not the pseudo-label
-code: regenerate the expectations from a known-good commit.
+If ``test_inputs_are_the_recorded_ones`` fails too, the inputs changed (the
+generated images, the tiny model config, or the checkpoint bytes, e.g. under
+another torch), not the pseudo-label code: regenerate the expectations from a
+known-good commit.
 """
 import glob
 import hashlib
+import json
 import os.path as osp
 from typing import Dict, List
 
@@ -25,6 +27,12 @@ from tests.helpers import (make_cityscapes_tree, make_gta5_tree,
 from tests.test_apis.test_pseudo_labels import (make_checkpoint, source_cfg,
                                                 target_cfg)
 
+# sha256 of the generated data trees (relative paths and bytes, sorted) and
+# of the model config's sorted JSON.
+DATA_SHA256 = (
+    'd39183cc96dc80b767db769fee03f919eeb6f2ca1b3c07fb6bd81786b35a4856')
+MODEL_CFG_SHA256 = (
+    '91e25341d66c728341abe1e051abf85ead11e6ca783fa5c90b444330637d28b2')
 CHECKPOINT_SHA256 = [
     '5b2fcd4f200252625b66230a80c867dd09e0d8b47574f3dbd05d7427218a9231',
     'a7d144927ba80efbce870f016f274a0f26dc424f643cd0446a2ad962e93a9506',
@@ -128,7 +136,16 @@ def _png_hashes(out: str) -> List[str]:
     return [_sha256(open(f, 'rb').read()) for f in files]
 
 
-def test_checkpoints_are_the_recorded_ones(golden):
+def test_inputs_are_the_recorded_ones(golden):
+    digest = hashlib.sha256()
+    for tree in (golden['cs'], golden['gta']):
+        for f in sorted(glob.glob(osp.join(tree, '**', '*'), recursive=True)):
+            if osp.isfile(f):
+                digest.update(osp.relpath(f, golden['root']).encode())
+                digest.update(open(f, 'rb').read())
+    assert digest.hexdigest() == DATA_SHA256
+    assert _sha256(json.dumps(tiny_deeplabv2_cfg(),
+                              sort_keys=True).encode()) == MODEL_CFG_SHA256
     assert [_sha256(open(c, 'rb').read())
             for c in golden['ckpts']] == CHECKPOINT_SHA256
 
