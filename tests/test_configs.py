@@ -4,8 +4,10 @@ The glob picks up configs added later. Models are built on the ``meta``
 device: every module is really constructed (so a wrong argument, shape or
 type fails), but no memory is allocated and no weights are initialised.
 """
+import ast
 import glob
 import os.path as osp
+import re
 from typing import Iterator, Tuple
 
 import mmseg.registry as mmseg_registry
@@ -106,3 +108,34 @@ def test_source_only_config_matches_published_setup():
     assert cfg.train_cfg.max_iters == cfg.param_scheduler[0].end == 150000
     assert cfg.model.backbone.depth == 101
     assert cfg.model.pretrained.endswith('.pth')
+
+
+# MMSeg's rule, {algorithm}_{components}_{training settings}_{train data}_
+# {test data}, for every config of configs/fdacl/ but the short card names.
+LONG_NAME = re.compile(r'[a-z0-9]+(_[a-z0-9.-]+)*_1xb\d+-\d+k'
+                       r'_gta5-1280x720_cityscapes-1024x512\.py')
+CARD_NAME = re.compile(r'(deeplabv2|enet|vgg16)_gta2cs_[a-z0-9.-]+\.py')
+
+
+def test_card_names_only_alias_long_names():
+    """A short card name is a 2-4 line alias of one long-named config."""
+    names = sorted(
+        osp.basename(p) for p in glob.glob(
+            osp.join(REPO, 'configs', 'fdacl', '*.py')))
+    cards = [n for n in names if CARD_NAME.fullmatch(n)]
+    assert len(cards) >= 15
+    for name in names:
+        if name not in cards:
+            assert LONG_NAME.fullmatch(name), name
+            continue
+        with open(osp.join(REPO, 'configs', 'fdacl', name)) as f:
+            text = f.read()
+        assert len(text.splitlines()) <= 4, name
+        assigned = {
+            node.targets[0].id: node.value
+            for node in ast.parse(text).body if isinstance(node, ast.Assign)
+        }
+        assert set(assigned) == {'_base_', 'custom_imports', 'default_scope'}
+        base = ast.literal_eval(assigned['_base_'])
+        assert base.startswith('./') and LONG_NAME.fullmatch(base[2:]), name
+        assert base[2:] in names, name

@@ -1,4 +1,4 @@
-# Short name: stage 1 (grayscale CE + entropy), DeepLabV2, GTA5 -> Cityscapes.
+# Short name: stage 1 (grayscale CE + entropy), DeepLabV2.
 _base_ = './deeplabv2_r101-d8_uda-stage1-gray-ent_1xb1-100k_gta5-1280x720_cityscapes-1024x512.py'
 custom_imports = dict(imports=['mmseg_fdacl'], allow_failed_imports=False)
 default_scope = 'mmseg'

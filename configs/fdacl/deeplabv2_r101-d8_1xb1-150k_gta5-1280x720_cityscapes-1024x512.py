@@ -7,7 +7,6 @@ _base_ = [
     '../_base_/models/deeplabv2_r101-d8.py',
     '../_base_/datasets/gta5_1280x720.py',
     '../_base_/datasets/cityscapes_1024x512.py',
-    '../_base_/default_runtime.py',
     '../_base_/schedules/schedule_sgd-poly_150k.py',
 ]
 custom_imports = dict(imports=['mmseg_fdacl'], allow_failed_imports=False)

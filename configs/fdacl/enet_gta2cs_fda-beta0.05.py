@@ -1,5 +1,4 @@
-# Single-beta FDA (beta 0.05) + entropy with ENet (Paszke et al., 2016) (as beta 0.01 otherwise).
-_base_ = './enet_gta2cs_fda-beta0.01.py'
+# Short name: single-beta FDA (beta 0.05) + entropy, ENet.
+_base_ = './enet_fda-beta0.05-ent_1xb1-100k_gta5-1280x720_cityscapes-1024x512.py'
 custom_imports = dict(imports=['mmseg_fdacl'], allow_failed_imports=False)
 default_scope = 'mmseg'
-model = dict(data_preprocessor=dict(fda=dict(beta=0.05)))

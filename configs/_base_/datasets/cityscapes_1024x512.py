@@ -26,16 +26,7 @@ target_train_pipeline = [
 # Pseudo labels are predicted at the training size, as FDA's getSudoLabel and
 # the method's notebook (tools/generate_pseudo_labels.py and PseudoLabelHook
 # read this before test_pipeline); the label is resized to the image file.
-pseudo_label_pipeline = [
-    dict(type='LoadImageFromFile'),
-    dict(
-        type='Resize',
-        scale=(1024, 512),
-        keep_ratio=False,
-        interpolation='bicubic',
-        backend='pillow'),
-    dict(type='PackSegInputs')
-]
+pseudo_label_pipeline = target_train_pipeline
 # (w, h) of the evaluation input, FDA's protocol (docs/fidelity.md).
 test_scale = (1344, 576)
 test_pipeline = [

@@ -9,6 +9,11 @@
 #   python tools/model_converters/deeplabv2_reference.py init SRC DST
 # and give DST as `pretrained` (nothing is downloaded):
 #   --cfg-options model.pretrained=checkpoints/deeplabv2_init_mmseg.pth
+# The runtime comes in here, not as a base of its own in the leaves: it
+# brings `default_scope` (MMSeg's runtime defines it), which a config made of
+# this file alone needs too, and mmengine refuses a key that two `_base_`
+# files of one list define.
+_base_ = ['../default_runtime.py']
 custom_imports = dict(imports=['mmseg_fdacl'], allow_failed_imports=False)
 default_scope = 'mmseg'
 # requires_grad=False: the reference never trains BN's weight and bias (and

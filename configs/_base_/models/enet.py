@@ -7,6 +7,11 @@
 #   --cfg-options model.pretrained=checkpoints/enet_encoder.pth
 # The paper weights classes by 1 / ln(1.02 + p_class); pass such weights as
 # `class_weight` of the CrossEntropyLoss (per data set, so not set here).
+# The runtime comes in here, not as a base of its own in the leaves: it
+# brings `default_scope` (MMSeg's runtime defines it), which a config made of
+# this file alone needs too, and mmengine refuses a key that two `_base_`
+# files of one list define.
+_base_ = ['../default_runtime.py']
 custom_imports = dict(imports=['mmseg_fdacl'], allow_failed_imports=False)
 default_scope = 'mmseg'
 norm_cfg = dict(type='BN', requires_grad=True)

@@ -15,6 +15,11 @@
 # dict(type='FCNHead', in_channels=1024, channels=1024, num_convs=0,
 # concat_input=False, dropout_ratio=0.0); torchvision's fc6/fc7 do not fit
 # that fc6 and stay randomly initialised (the checkpoint loader warns).
+# The runtime comes in here, not as a base of its own in the leaves: it
+# brings `default_scope` (MMSeg's runtime defines it), which a config made of
+# this file alone needs too, and mmengine refuses a key that two `_base_`
+# files of one list define.
+_base_ = ['../default_runtime.py']
 custom_imports = dict(imports=['mmseg_fdacl'], allow_failed_imports=False)
 default_scope = 'mmseg'
 data_preprocessor = dict(

@@ -6,15 +6,9 @@
 #   --cfg-options train_dataloader.dataset.pseudo_label_dir=DIR
 _base_ = ['./gta5-cityscapes_uda.py']
 target_train_pipeline_pseudo_labels = [
-    dict(type='LoadImageFromFile'),
+    _base_.target_train_pipeline[0],
     dict(type='LoadPseudoLabel'),
-    dict(
-        type='Resize',
-        scale=(1024, 512),
-        keep_ratio=False,
-        interpolation='bicubic',
-        backend='pillow'),
-    dict(type='PackSegInputs')
+    *_base_.target_train_pipeline[1:],
 ]
 train_dataloader = dict(
     dataset=dict(target=dict(pipeline=target_train_pipeline_pseudo_labels)))

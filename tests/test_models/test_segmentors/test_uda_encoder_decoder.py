@@ -266,8 +266,9 @@ ROOT = osp.dirname(osp.dirname(osp.dirname(osp.dirname(osp.abspath(
 UDA_CONFIGS = sorted(
     glob.glob(osp.join(ROOT, 'configs', 'fdacl', '*_gta2cs_stage*.py')) +
     glob.glob(osp.join(ROOT, 'configs', 'fdacl', '*_gta2cs_fda-beta*.py')) +
-    # `_*.py` in mix/ are shared fragments (backbone + head), not configs.
-    glob.glob(osp.join(ROOT, 'configs', 'fdacl', 'mix', '[!_]*.py')))
+    # `_*.py` in backbones/ are shared fragments (backbone + head), not
+    # configs.
+    glob.glob(osp.join(ROOT, 'configs', 'fdacl', 'backbones', '[!_]*.py')))
 
 
 def _load(path):
@@ -319,7 +320,7 @@ def test_every_uda_config_builds(path):
 
 
 @pytest.mark.parametrize(
-    'path', [p for p in UDA_CONFIGS if '/mix/' in p], ids=osp.basename)
+    'path', [p for p in UDA_CONFIGS if '/backbones/' in p], ids=osp.basename)
 def test_mmseg_backbones_by_config_alone_train(path):
     torch.manual_seed(0)
     model = MODELS.build(_load(path).model)

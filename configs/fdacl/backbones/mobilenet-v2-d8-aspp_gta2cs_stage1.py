@@ -1,7 +1,10 @@
 # Stage 1 with MMSeg's MobileNetV2 (output stride 8) + MMSeg's ASPPHead
 # (DeepLabV3), by config alone: the DeepLabV2 stage-1 config with backbone
 # and head replaced.
-_base_ = ['../deeplabv2_gta2cs_stage1.py', './_mobilenet-v2-d8-aspp.py']
+_base_ = [
+    '../deeplabv2_r101-d8_uda-stage1-gray-ent_1xb1-100k_gta5-1280x720_cityscapes-1024x512.py',
+    './_mobilenet-v2-d8-aspp.py',
+]
 custom_imports = dict(imports=['mmseg_fdacl'], allow_failed_imports=False)
 default_scope = 'mmseg'
 model = dict(

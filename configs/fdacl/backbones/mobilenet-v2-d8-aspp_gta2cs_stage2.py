@@ -2,7 +2,10 @@
 # config alone (class scores as contrastive embeddings, as the method).
 #   --cfg-options load_from=work_dirs/mobilenet-v2-d8-aspp_gta2cs_stage1/iter_100000.pth \
 #                 train_dataloader.dataset.pseudo_label_dir=DIR
-_base_ = ['../deeplabv2_gta2cs_stage2.py', './_mobilenet-v2-d8-aspp.py']
+_base_ = [
+    '../deeplabv2_r101-d8_uda-stage2-fda-cl-ent_1xb1-60k_gta5-1280x720_cityscapes-1024x512.py',
+    './_mobilenet-v2-d8-aspp.py',
+]
 custom_imports = dict(imports=['mmseg_fdacl'], allow_failed_imports=False)
 default_scope = 'mmseg'
 load_from = 'work_dirs/mobilenet-v2-d8-aspp_gta2cs_stage1/iter_100000.pth'

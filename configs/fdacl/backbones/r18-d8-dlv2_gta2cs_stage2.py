@@ -3,7 +3,10 @@
 # features) for the contrastive term instead of the class scores.
 #   --cfg-options load_from=work_dirs/r18-d8-dlv2_gta2cs_stage1/iter_100000.pth \
 #                 train_dataloader.dataset.pseudo_label_dir=DIR
-_base_ = ['../deeplabv2_gta2cs_stage2.py', './_r18-d8-dlv2.py']
+_base_ = [
+    '../deeplabv2_r101-d8_uda-stage2-fda-cl-ent_1xb1-60k_gta5-1280x720_cityscapes-1024x512.py',
+    './_r18-d8-dlv2.py',
+]
 custom_imports = dict(imports=['mmseg_fdacl'], allow_failed_imports=False)
 default_scope = 'mmseg'
 load_from = 'work_dirs/r18-d8-dlv2_gta2cs_stage1/iter_100000.pth'

@@ -1,0 +1,5 @@
+# Single-beta FDA (beta 0.09) + entropy with ENet (Paszke et al., 2016) (as beta 0.01 otherwise).
+_base_ = './enet_fda-beta0.01-ent_1xb1-100k_gta5-1280x720_cityscapes-1024x512.py'
+custom_imports = dict(imports=['mmseg_fdacl'], allow_failed_imports=False)
+default_scope = 'mmseg'
+model = dict(data_preprocessor=dict(fda=dict(beta=0.09)))
