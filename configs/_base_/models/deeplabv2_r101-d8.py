@@ -15,7 +15,6 @@
 # files of one list define.
 _base_ = ['../default_runtime.py']
 custom_imports = dict(imports=['mmseg_fdacl'], allow_failed_imports=False)
-default_scope = 'mmseg'
 # requires_grad=False: the reference never trains BN's weight and bias (and
 # gives them no weight decay). norm_eval stays False: the reference trains in
 # model.train() mode, so BN uses batch statistics and updates running ones.

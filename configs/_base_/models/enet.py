@@ -13,7 +13,6 @@
 # files of one list define.
 _base_ = ['../default_runtime.py']
 custom_imports = dict(imports=['mmseg_fdacl'], allow_failed_imports=False)
-default_scope = 'mmseg'
 norm_cfg = dict(type='BN', requires_grad=True)
 data_preprocessor = dict(
     type='SegDataPreProcessor',
