@@ -126,6 +126,22 @@ def test_stage2_is_the_method_notebook():
     assert balanced.contrast_loss.sampling == 'balanced'
 
 
+def test_stage2_pseudo_labels_are_the_method_and_fda_rule():
+    """Made before training by PseudoLabelHook from the grayscale stage-1
+    checkpoint on source-stylised targets (beta 0.01), FDA's thresholds, at
+    the training size."""
+    cfg = _cfg('deeplabv2_gta2cs_stage2.py')
+    (hook, ) = [h for h in cfg.custom_hooks if h.type == 'PseudoLabelHook']
+    assert hook.checkpoints_key == 'stage1_checkpoint'
+    assert cfg.stage1_checkpoint.endswith('deeplabv2_gta2cs_stage1/'
+                                          'iter_100000.pth')
+    assert (hook.beta, hook.grayscale) == (0.01, True)
+    assert (hook.percentile, hook.cap) == (0.66, 0.9)
+    assert 'threshold' not in hook
+    resize = [t for t in cfg.pseudo_label_pipeline if t.type == 'Resize'][0]
+    assert resize.scale == (1024, 512)
+
+
 def _tiny(name):
     """The config's model with a ResNet-18-size reference trunk."""
     cfg = _cfg(name)

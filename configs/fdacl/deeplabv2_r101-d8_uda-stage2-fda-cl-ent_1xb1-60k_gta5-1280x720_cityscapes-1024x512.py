@@ -13,11 +13,8 @@ _base_ = [
 ]
 custom_imports = dict(imports=['mmseg_fdacl'], allow_failed_imports=False)
 default_scope = 'mmseg'
-# The work_dir of deeplabv2_gta2cs_stage1.py (tools/train.py) and a folder in
-# it for tools/generate_pseudo_labels.py --out.
+# The final checkpoint of deeplabv2_gta2cs_stage1.py (tools/train.py).
 stage1_checkpoint = 'work_dirs/deeplabv2_gta2cs_stage1/iter_100000.pth'
-pseudo_label_dir = 'work_dirs/deeplabv2_gta2cs_stage1/pseudo_labels'
-train_dataloader = dict(dataset=dict(pseudo_label_dir=pseudo_label_dir))
 model = dict(
     _base_.uda_model,
     pretrained='checkpoints/deeplabv2_init_mmseg.pth',

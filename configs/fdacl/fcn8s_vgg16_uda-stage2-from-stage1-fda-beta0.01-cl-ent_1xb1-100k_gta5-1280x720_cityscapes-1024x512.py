@@ -1,8 +1,8 @@
 # Stage 2 of the method with VGG16 FCN-8s in this project's first
 # recipe: from the stage-1 checkpoint, FDA beta 0.01, poly decay over 150k
-# iterations stopped at 100k. Other checkpoint or pseudo labels:
-#   --cfg-options load_from=STAGE1.pth \
-#                 train_dataloader.dataset.pseudo_label_dir=PSEUDO_LABEL_DIR
+# iterations stopped at 100k. The pseudo labels are made from the stage-1
+# checkpoint before training (PseudoLabelHook); another checkpoint:
+#   --cfg-options stage1_checkpoint=STAGE1.pth load_from=STAGE1.pth
 _base_ = [
     '../_base_/models/vgg16_fcn8s.py',
     '../_base_/uda/stage2-fda-beta0.01-cl.py',
@@ -10,10 +10,7 @@ _base_ = [
 ]
 custom_imports = dict(imports=['mmseg_fdacl'], allow_failed_imports=False)
 default_scope = 'mmseg'
-# The work_dir of vgg16_gta2cs_stage1.py (tools/train.py) and a folder in it
-# for tools/generate_pseudo_labels.py --out.
+# The final checkpoint of vgg16_gta2cs_stage1.py (tools/train.py).
 stage1_checkpoint = 'work_dirs/vgg16_gta2cs_stage1/iter_100000.pth'
-pseudo_label_dir = 'work_dirs/vgg16_gta2cs_stage1/pseudo_labels'
 load_from = stage1_checkpoint
-train_dataloader = dict(dataset=dict(pseudo_label_dir=pseudo_label_dir))
 model = _base_.uda_model

@@ -5,8 +5,13 @@
 # positives from the stage-1 pseudo labels: temperature 0.07, 2000 random
 # pixel positions, the full-resolution class logits (L2-normalised) as
 # embeddings. Entropy and contrast switch on at iteration 50k.
-# The leaves name the stage-1 pseudo labels (`pseudo_label_dir`), or:
-#   --cfg-options train_dataloader.dataset.pseudo_label_dir=PSEUDO_LABEL_DIR
+# PseudoLabelHook makes the pseudo labels before training, from the stage-1
+# checkpoint named by the config variable `stage1_checkpoint` (each leaf sets
+# its stage-1 work_dir; --cfg-options stage1_checkpoint=PATH for another), as
+# the method: the grayscale stage-1 model on target images stylised to the
+# source (FDA beta 0.01), FDA's per-class thresholds. They go to
+# <work_dir>/pseudo_labels and are reused when complete for the same
+# checkpoint and settings (a folder made otherwise is refused).
 _base_ = ['./gta5-cityscapes_uda-pseudo-labels.py', './source-ce-entropy.py']
 uda_model = dict(
     data_preprocessor=dict(
@@ -21,3 +26,12 @@ uda_model = dict(
         max_samples=2000),
     embedding='logits',
     warmup_iters=50000)
+custom_hooks = [
+    dict(
+        type='PseudoLabelHook',
+        checkpoints_key='stage1_checkpoint',
+        beta=0.01,
+        grayscale=True,
+        percentile=0.66,
+        cap=0.9)
+]

@@ -7,7 +7,7 @@ the model being trained.
 """
 import os
 import os.path as osp
-from typing import Optional, Sequence, Union
+from typing import List, Optional, Sequence, Union
 
 import torch
 from mmengine.dist import barrier, get_rank
@@ -125,8 +125,15 @@ class PseudoLabelHook(Hook):
 
     Args:
         checkpoints (str | Sequence[str], optional): Stage-1 checkpoint(s).
-            None labels with the runner's model as it is at ``before_train``
-            (e.g. after ``load_from``), saved as ``out_dir/round_0.pth``.
+            None (and no ``checkpoints_key``) labels with the runner's model
+            as it is at ``before_train`` (e.g. after ``load_from``), saved as
+            ``out_dir/round_0.pth``.
+        checkpoints_key (str, optional): Instead of ``checkpoints``, the name
+            of a top-level config variable holding the checkpoint path(s),
+            read from the runner's config at ``before_train``: the stage-2
+            configs use ``'stage1_checkpoint'``, so
+            ``tools/train.py CONFIG --cfg-options stage1_checkpoint=PATH``
+            is all a run needs. Default: None.
         out_dir (str, optional): Pseudo-label folder. Default:
             ``<work_dir>/pseudo_labels``.
         model (dict, optional): Model config used to predict. Default: the
@@ -154,6 +161,7 @@ class PseudoLabelHook(Hook):
                  checkpoints: Union[str, Sequence[str], None] = None,
                  out_dir: Optional[str] = None,
                  *,
+                 checkpoints_key: Optional[str] = None,
                  model: Optional[dict] = None,
                  pipeline: Optional[Sequence[dict]] = None,
                  beta: Optional[float] = 0.01,
@@ -175,7 +183,15 @@ class PseudoLabelHook(Hook):
                                      or interval < 1):
             raise ValueError('PseudoLabelHook: `interval` must be an int >= 1 '
                              f'or None, got {interval!r}.')
+        if checkpoints_key is not None and (
+                checkpoints is not None or not isinstance(checkpoints_key, str)
+                or not checkpoints_key):
+            raise ValueError(
+                'PseudoLabelHook: give `checkpoints` or the name of a config '
+                f'variable `checkpoints_key`, not both (got {checkpoints!r}, '
+                f'{checkpoints_key!r}).')
         self.checkpoints = None if checkpoints is None else list(checkpoints)
+        self.checkpoints_key = checkpoints_key
         self.out_dir = out_dir
         self.model = model
         self.pipeline = pipeline
@@ -213,6 +229,27 @@ class PseudoLabelHook(Hook):
                              f'2, got {num_bins!r}.')
 
     # -- helpers ---------------------------------------------------------
+    def _checkpoints(self, runner) -> Optional[List[str]]:
+        """The stage-1 checkpoints: given, from the config, or None."""
+        if self.checkpoints_key is None:
+            return self.checkpoints
+        value = runner.cfg.get(self.checkpoints_key)
+        paths = [value] if isinstance(value, str) else list(value or [])
+        if not paths:
+            raise ValueError(
+                f'PseudoLabelHook: the config variable '
+                f'`{self.checkpoints_key}` names no checkpoint; pass the '
+                f'stage-1 checkpoint with --cfg-options '
+                f'{self.checkpoints_key}=PATH.')
+        missing = [p for p in paths if not osp.isfile(p)]
+        if missing:
+            raise FileNotFoundError(
+                f'PseudoLabelHook: the stage-1 checkpoint {missing[0]!r} '
+                f'(config variable `{self.checkpoints_key}`) does not exist; '
+                f'train stage 1 first or pass --cfg-options '
+                f'{self.checkpoints_key}=PATH.')
+        return paths
+
     def _root(self, runner) -> str:
         return self.out_dir or osp.join(runner.work_dir, 'pseudo_labels')
 
@@ -262,8 +299,9 @@ class PseudoLabelHook(Hook):
         root = self._root(runner)
         rnd = runner.iter // self.interval if self.interval else 0
         if rnd == 0:
-            if self.checkpoints is not None:
-                self._label(runner, self.checkpoints, root)
+            checkpoints = self._checkpoints(runner)
+            if checkpoints is not None:
+                self._label(runner, checkpoints, root)
                 return
             os.makedirs(root, exist_ok=True)
             ckpt = self._save_current_weights(

@@ -313,7 +313,11 @@ def test_every_uda_config_builds(path):
         assert model.lambda_cl > 0
         raw = Config.fromfile(path)
         assert raw.load_from or raw.model.pretrained
-        assert cfg.train_dataloader.dataset.pseudo_label_dir
+        # PseudoLabelHook makes the pseudo labels from `stage1_checkpoint`.
+        hooks = [h for h in cfg.get('custom_hooks', [])
+                 if h.type == 'PseudoLabelHook']
+        assert hooks and hooks[0].checkpoints_key == 'stage1_checkpoint'
+        assert cfg.stage1_checkpoint
         assert 'LoadPseudoLabel' in [
             t['type'] for t in cfg.train_dataloader.dataset.target.pipeline
         ]
