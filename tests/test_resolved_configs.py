@@ -58,6 +58,8 @@ SAME_AS = {
     'fdacl/vgg16_gta2cs_stage1.py',
     'fdacl/fcn8s_vgg16_uda-stage2-from-stage1-fda-beta0.01-cl-ent_'
     f'1xb1-100k{_D}': 'fdacl/vgg16_gta2cs_stage2.py',
+    'fdacl/deeplabv2_gta2cs_stage2-rounds.py':
+    f'fdacl/deeplabv2_r101-d8_uda-stage2-fda-cl-ent-2rounds_1xb1-60k{_D}',
     'fdacl/backbones/mobilenet-v2-d8-aspp_gta2cs_stage1.py':
     'fdacl/mix/mobilenet-v2-d8-aspp_gta2cs_stage1.py',
     'fdacl/backbones/mobilenet-v2-d8-aspp_gta2cs_stage2.py':
