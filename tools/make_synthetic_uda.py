@@ -13,8 +13,7 @@ Example::
 import argparse
 import time
 
-from mmseg_fdacl.datasets.synthetic import (format_class_table,
-                                            generate_uda_data)
+from mmseg_fdacl.demo.synthetic import format_class_table, generate_uda_data
 
 
 def parse_args() -> argparse.Namespace:

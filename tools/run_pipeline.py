@@ -34,8 +34,9 @@ import time
 from mmengine.logging import print_log
 
 import mmseg_fdacl  # noqa: F401  (registers the components)
-from mmseg_fdacl.apis.pipeline import (STEPS, Pipeline, check_spec,
-                                       format_console, load_spec)
+from mmseg_fdacl.demo.pipeline import Pipeline
+from mmseg_fdacl.demo.report import format_console
+from mmseg_fdacl.demo.spec import STEPS, check_spec, load_spec
 
 REPO_ROOT = osp.dirname(osp.dirname(osp.abspath(__file__)))
 DEMO_SPEC = osp.join(REPO_ROOT, 'configs', 'fdacl', 'demo', 'pipeline.py')

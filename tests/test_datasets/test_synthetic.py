@@ -9,10 +9,10 @@ import pytest
 from PIL import Image
 
 from mmseg_fdacl.datasets.gta5 import convert_gta5_labels, convert_label_ids
-from mmseg_fdacl.datasets.synthetic import (CLASSES, IGNORE_INDEX,
-                                            format_class_table,
-                                            generate_uda_data, image_rng,
-                                            render_scene, trainid_to_labelid)
+from mmseg_fdacl.datasets.label_ids import IGNORE_INDEX
+from mmseg_fdacl.demo.synthetic import (CLASSES, format_class_table,
+                                        generate_uda_data, image_rng,
+                                        render_scene, trainid_to_labelid)
 
 SIZE = (48, 96)
 

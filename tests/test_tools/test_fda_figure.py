@@ -7,7 +7,7 @@ import mmcv
 import numpy as np
 import pytest
 
-from mmseg_fdacl.visualization import draw_fda_figure, save_fda_figure
+from mmseg_fdacl.demo.figures import draw_fda_figure, save_fda_figure
 from tests.helpers import make_cityscapes_tree, make_gta5_tree
 
 TOOL = osp.join(

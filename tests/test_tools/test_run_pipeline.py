@@ -10,8 +10,9 @@ import os.path as osp
 
 import pytest
 
-from mmseg_fdacl.apis.pipeline import (ROWS, Pipeline, check_spec,
-                                       format_markdown, results_table)
+from mmseg_fdacl.demo.pipeline import Pipeline
+from mmseg_fdacl.demo.report import format_markdown, results_table
+from mmseg_fdacl.demo.spec import ROWS, check_spec
 
 ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 DEMO = osp.join(ROOT, 'configs', 'fdacl', 'demo')

@@ -16,7 +16,7 @@ from typing import Tuple
 
 import mmcv
 
-from mmseg_fdacl.visualization import save_fda_figure
+from mmseg_fdacl.demo.figures import save_fda_figure
 
 
 def parse_args(argv=None) -> argparse.Namespace:

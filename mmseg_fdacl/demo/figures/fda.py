@@ -4,13 +4,17 @@ Yang & Soatto, "FDA: Fourier Domain Adaptation for Semantic Segmentation",
 CVPR 2020 (the figure mirrors its Fig. 1: the low-frequency window of the
 amplitude spectrum is what changes hands).
 """
-from typing import Sequence
+from typing import List, Sequence, Tuple
 
 import cv2
 import mmcv
 import numpy as np
 
 from mmseg_fdacl.fda import check_fda_beta, fda_amplitude_swap_np, fda_window
+
+#: A panel: title, image, the betas whose windows are marked solid (none:
+#: every beta's, dashed).
+Panel = Tuple[str, np.ndarray, List[float]]
 
 
 def _log_amplitude(img: np.ndarray) -> np.ndarray:
@@ -25,6 +29,61 @@ def _to_display(img: np.ndarray, channel_order: str) -> np.ndarray:
     if img.ndim == 2 or img.shape[2] == 1:
         return np.repeat(np.atleast_3d(img), 3, axis=2)
     return img[..., ::-1] if channel_order == 'bgr' else img
+
+
+def _check_args(betas: Sequence[float], channel_order: str) -> List[float]:
+    if channel_order not in ('bgr', 'rgb'):
+        raise ValueError(f'channel_order must be "bgr" or "rgb", got '
+                         f'{channel_order!r}')
+    if len(betas) == 0:
+        raise ValueError('betas must hold at least one beta in [0, 0.5]')
+    return [check_fda_beta(b, 'betas') for b in betas]
+
+
+def _panels(src: np.ndarray, trg: np.ndarray,
+            betas: Sequence[float]) -> List[Panel]:
+    """Source, target, the source in the target's style per beta and the
+    target in the source's style (largest beta)."""
+    b_max = max(betas)
+    panels = [('source', src, []), ('target', trg, [])]
+    for beta in betas:
+        panels.append((f'source in target style\nbeta={beta:g}',
+                       fda_amplitude_swap_np(src, trg, beta,
+                                             clip=True), [beta]))
+    panels.append((f'target in source style\nbeta={b_max:g}',
+                   fda_amplitude_swap_np(trg, src, b_max, clip=True), [b_max]))
+    return panels
+
+
+def _spectrum_view(h: int, w: int, b_max: float,
+                   zoom: bool) -> Tuple[int, int, int, int]:
+    """Rows and columns ``(r0, r1, c0, c1)`` of the spectra shown: with
+    ``zoom`` the centre, 4x the largest window (at least 8 pixels)."""
+    ch, cw = h // 2, w // 2
+    half = max(4 * int(np.floor(min(h, w) * b_max)), 8)
+    if zoom and 2 * half + 1 < min(h, w):
+        return ch - half, ch + half + 1, cw - half, cw + half + 1
+    return 0, h, 0, w
+
+
+def _mark_windows(ax, h: int, w: int, betas: Sequence[float],
+                  solid: bool) -> None:
+    """The swapped ``(2b+1) x (2b+1)`` window of each beta, centred."""
+    from matplotlib.patches import Rectangle
+    ch, cw = h // 2, w // 2
+    for beta in betas:
+        b, _, _ = fda_window(h, w, beta)
+        top, left = max(ch - b, 0), max(cw - b, 0)
+        width = min(cw + b, w - 1) - left + 1
+        height = min(ch + b, h - 1) - top + 1
+        ax.add_patch(
+            Rectangle((left - 0.5, top - 0.5),
+                      width,
+                      height,
+                      fill=False,
+                      lw=1.0,
+                      ls='-' if solid else '--',
+                      edgecolor='cyan'))
 
 
 def draw_fda_figure(src: np.ndarray,
@@ -56,40 +115,20 @@ def draw_fda_figure(src: np.ndarray,
     Returns:
         np.ndarray: The figure as an ``h x w x 3`` uint8 RGB image.
     """
-    # Lazy: importing mmseg_fdacl must not pull in matplotlib.
+    # Imported here: only drawing needs matplotlib.
     from matplotlib.backends.backend_agg import FigureCanvasAgg
     from matplotlib.figure import Figure
-    from matplotlib.patches import Rectangle
 
-    if channel_order not in ('bgr', 'rgb'):
-        raise ValueError(f'channel_order must be "bgr" or "rgb", got '
-                         f'{channel_order!r}')
-    if len(betas) == 0:
-        raise ValueError('betas must hold at least one beta in [0, 0.5]')
-    betas = [check_fda_beta(b, 'betas') for b in betas]
+    betas = _check_args(betas, channel_order)
     src = np.asarray(src)
     trg = np.asarray(trg)
     h, w = src.shape[:2]
     if trg.shape[:2] != (h, w):
-        trg = cv2.resize(trg.astype(np.float32), (w, h),
-                         interpolation=cv2.INTER_LINEAR).reshape(
-                             h, w, *trg.shape[2:])
-    b_max = max(betas)
-    panels = [('source', src, []), ('target', trg, [])]
-    for beta in betas:
-        panels.append((f'source in target style\nbeta={beta:g}',
-                       fda_amplitude_swap_np(src, trg, beta, clip=True),
-                       [beta]))
-    panels.append((f'target in source style\nbeta={b_max:g}',
-                   fda_amplitude_swap_np(trg, src, b_max, clip=True),
-                   [b_max]))
-
-    ch, cw = h // 2, w // 2
-    half = max(4 * int(np.floor(min(h, w) * b_max)), 8)
-    if zoom and 2 * half + 1 < min(h, w):
-        r0, r1, c0, c1 = ch - half, ch + half + 1, cw - half, cw + half + 1
-    else:
-        r0, r1, c0, c1 = 0, h, 0, w
+        trg = cv2.resize(
+            trg.astype(np.float32), (w, h),
+            interpolation=cv2.INTER_LINEAR).reshape(h, w, *trg.shape[2:])
+    panels = _panels(src, trg, betas)
+    r0, r1, c0, c1 = _spectrum_view(h, w, max(betas), zoom)
     cols = len(panels)
     aspect = h / w
     fig = Figure(figsize=(2.6 * cols, 2.6 * aspect + 3.3), dpi=dpi)
@@ -102,20 +141,14 @@ def draw_fda_figure(src: np.ndarray,
         ax.axis('off')
         ax = fig.add_subplot(grid[1, i])
         spec = _log_amplitude(img)[r0:r1, c0:c1]
-        ax.imshow(spec, cmap='magma', extent=(c0 - 0.5, c1 - 0.5, r1 - 0.5,
-                                              r0 - 0.5))
+        ax.imshow(
+            spec,
+            cmap='magma',
+            extent=(c0 - 0.5, c1 - 0.5, r1 - 0.5, r0 - 0.5))
         # Windows of every beta on the originals, the used one on the others.
-        for beta in (marked or betas):
-            b, _, _ = fda_window(h, w, beta)
-            top, left = max(ch - b, 0), max(cw - b, 0)
-            width = min(cw + b, w - 1) - left + 1
-            height = min(ch + b, h - 1) - top + 1
-            ax.add_patch(
-                Rectangle((left - 0.5, top - 0.5), width, height,
-                          fill=False, lw=1.0, ls='-' if marked else '--',
-                          edgecolor='cyan'))
-        ax.set_title('log amplitude' + (' (centre)' if zoom else ''),
-                     fontsize=7)
+        _mark_windows(ax, h, w, marked or betas, solid=bool(marked))
+        ax.set_title(
+            'log amplitude' + (' (centre)' if zoom else ''), fontsize=7)
         ax.set_xticks([])
         ax.set_yticks([])
     fig.tight_layout()
