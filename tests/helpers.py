@@ -10,46 +10,32 @@ from typing import Sequence, Tuple
 import cv2
 import numpy as np
 
-# Cityscapes label id -> train id for the 19 evaluated classes (the GTA5 map).
-ID_TO_TRAINID = {
+from mmseg_fdacl.datasets.label_ids import TRAIN_ID_TO_LABEL_ID
+from mmseg_fdacl.demo.models import deeplabv2_cfg
+
+# The Cityscapes label definition (cityscapesscripts' labels.py: label id ->
+# train id of the 19 evaluated classes, the GTA5 map too), written out apart
+# from the library: only the expectation of the tests of
+# mmseg_fdacl.datasets.label_ids. Everything else uses the library's table.
+REFERENCE_ID_TO_TRAINID = {
     7: 0, 8: 1, 11: 2, 12: 3, 13: 4, 17: 5, 19: 6, 20: 7, 21: 8, 22: 9,
     23: 10, 24: 11, 25: 12, 26: 13, 27: 14, 28: 15, 31: 16, 32: 17, 33: 18
 }
-TRAINID_TO_ID = {v: k for k, v in ID_TO_TRAINID.items()}
 
 
 def tiny_deeplabv2_cfg(num_classes: int = 19) -> dict:
-    """A DeepLabV2 model config small enough for CPU tests (ResNet-18, 4 ch)."""
-    norm_cfg = dict(type='BN', requires_grad=True)
-    return dict(
-        type='EncoderDecoder',
-        data_preprocessor=dict(
-            type='SegDataPreProcessor',
-            mean=[123.675, 116.28, 103.53],
-            std=[58.395, 57.12, 57.375],
-            bgr_to_rgb=True,
-            pad_val=0,
-            seg_pad_val=255),
-        backbone=dict(
-            type='ResNetV1c',
-            depth=18,
-            base_channels=4,
-            stem_channels=8,
-            num_stages=4,
-            out_indices=(3, ),
-            dilations=(1, 1, 2, 4),
-            strides=(1, 2, 1, 1),
-            norm_cfg=norm_cfg,
-            contract_dilation=True),
-        decode_head=dict(
-            type='DLV2Head',
-            in_channels=32,
-            in_index=0,
-            dilations=(1, 2),
-            num_classes=num_classes,
-            loss_decode=dict(type='CrossEntropyLoss', loss_weight=1.0)),
-        train_cfg=dict(),
-        test_cfg=dict(mode='whole'))
+    """A DeepLabV2 model config small enough for CPU tests (ResNet-18, 4 ch).
+
+    The demo's model (``configs/fdacl/demo/_base_demo.py``) with 4 base
+    channels (stem 8), dilations (1, 2), plain cross-entropy and no fixed
+    input size.
+    """
+    return deeplabv2_cfg(
+        base_channels=4,
+        stem_channels=8,
+        dilations=(1, 2),
+        num_classes=num_classes,
+        crop=None)
 
 
 def _random_scene(rng: np.random.Generator, size: Tuple[int, int],
@@ -76,8 +62,7 @@ def make_gta5_tree(root: str, num: int = 4, size: Tuple[int, int] = (32, 64),
     os.makedirs(osp.join(root, 'images'), exist_ok=True)
     os.makedirs(osp.join(root, 'labels'), exist_ok=True)
     lut = np.zeros(256, np.uint8)
-    for train_id, label_id in TRAINID_TO_ID.items():
-        lut[train_id] = label_id
+    lut[:len(TRAIN_ID_TO_LABEL_ID)] = TRAIN_ID_TO_LABEL_ID
     for i in range(num):
         img, trainid = _random_scene(rng, size, 19)
         name = f'{i + 1:05d}'

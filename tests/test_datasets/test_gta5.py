@@ -6,7 +6,7 @@ from mmseg.registry import DATASETS
 
 from mmseg_fdacl.datasets import (GTA5_ID_TO_TRAINID, GTA5Dataset,
                                   convert_label_ids)
-from tests.helpers import ID_TO_TRAINID, make_gta5_tree
+from tests.helpers import REFERENCE_ID_TO_TRAINID, make_gta5_tree
 
 
 def test_metainfo_is_cityscapes():
@@ -19,7 +19,7 @@ def test_metainfo_is_cityscapes():
 
 def test_id_map_matches_cityscapes_definition():
     # Independent copy of the Cityscapes label definition (tests.helpers).
-    assert GTA5_ID_TO_TRAINID == ID_TO_TRAINID
+    assert GTA5_ID_TO_TRAINID == REFERENCE_ID_TO_TRAINID
 
 
 def test_builds_from_registry_and_loads_samples(tmp_path):

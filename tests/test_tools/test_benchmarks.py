@@ -13,11 +13,14 @@ import sys
 import pytest
 import torch
 
+from mmseg_fdacl.models.losses.pixel_contrast_loss import PixelContrastLoss
+
 ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 BENCH = osp.join(ROOT, 'tools', 'benchmarks')
 sys.path.insert(0, BENCH)
 
 import bench_inference  # noqa: E402
+import bench_losses  # noqa: E402
 import bench_pseudo_labels  # noqa: E402
 import bench_train_iter  # noqa: E402
 import gpu_check  # noqa: E402
@@ -77,6 +80,23 @@ def test_stage2_bf16_autocast_losses_finite():
     assert all(
         torch.isfinite(p.grad).all() for p in model.parameters()
         if p.grad is not None)
+
+
+def test_loss_measure_tracks_anchor_budget():
+    """The loss benchmark's measurement runs and sees what max_samples
+    bounds."""
+    torch.manual_seed(0)
+    embs, labels = bench_losses.make_inputs(128, 128, 'even')
+    small = bench_losses.measure(
+        PixelContrastLoss(max_samples=64), embs, labels, reps=1)
+    big = bench_losses.measure(
+        PixelContrastLoss(max_samples=512), embs, labels, reps=1)
+    for sec, peak, working, anchors in (small, big):
+        assert sec > 0 and 0 < working <= peak
+    assert small[3] <= 64 < big[3] <= 512
+    # The similarity matrices grow with the square of the anchors.
+    assert big[2] > 4 * small[2]
+    assert all(e.grad is None for e in embs)
 
 
 def test_inference_rows():

@@ -9,12 +9,12 @@ import pytest
 from PIL import Image
 
 from mmseg_fdacl.datasets.gta5 import convert_gta5_labels, convert_label_ids
-from tests.helpers import ID_TO_TRAINID
+from tests.helpers import REFERENCE_ID_TO_TRAINID
 
 REPO = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 
 # Independent expectation: the Cityscapes definition, everything else 255.
-EXPECTED = {i: ID_TO_TRAINID.get(i, 255) for i in range(256)}
+EXPECTED = {i: REFERENCE_ID_TO_TRAINID.get(i, 255) for i in range(256)}
 
 
 def _all_ids_image() -> np.ndarray:

@@ -43,7 +43,6 @@ Usage::
 """
 import argparse
 import contextlib
-import copy
 import os
 import os.path as osp
 import statistics
@@ -61,166 +60,16 @@ sys.path.insert(
 
 import mmseg_fdacl  # noqa: E402,F401  (registers the modules)
 import mmseg_fdacl.models.data_preprocessor as udapp  # noqa: E402
+from mmseg_fdacl.demo.batches import fresh_batch as _fresh  # noqa: E402
+from mmseg_fdacl.demo.batches import make_batch  # noqa: E402,F401
+from mmseg_fdacl.demo.batches import random_image as _smooth  # noqa: E402
+from mmseg_fdacl.demo.batches import random_labels as _labels  # noqa: E402
+from mmseg_fdacl.demo.models import UDA_MODES as MODES  # noqa: E402
+from mmseg_fdacl.demo.models import build_trainable as build  # noqa: E402
+from mmseg_fdacl.demo.models import deeplabv2_cfg  # noqa: E402
+from mmseg_fdacl.demo.models import uda_mode_cfg as mode_cfg  # noqa: E402
 
-MODES = ('source-only', 'stage1', 'stage2')
 VIEWS = {'source-only': 1, 'stage1': 2, 'stage2': 3}
-MEAN = [123.675, 116.28, 103.53]
-STD = [58.395, 57.12, 57.375]
-
-
-# -- models -----------------------------------------------------------------
-def deeplabv2_cfg(*,
-                  depth: int = 18,
-                  base_channels: int = 16,
-                  num_classes: int = 19,
-                  crop: Sequence[int] = (256, 512)) -> dict:
-    """Plain DeepLabV2 (ResNetV1c, output stride 8, DLV2Head) config."""
-    norm_cfg = dict(type='BN', requires_grad=True)
-    expansion = 1 if depth in (18, 34) else 4
-    return dict(
-        type='EncoderDecoder',
-        data_preprocessor=dict(
-            type='SegDataPreProcessor',
-            mean=MEAN,
-            std=STD,
-            bgr_to_rgb=True,
-            pad_val=0,
-            seg_pad_val=255,
-            size=tuple(crop)),
-        backbone=dict(
-            type='ResNetV1c',
-            depth=depth,
-            base_channels=base_channels,
-            stem_channels=base_channels,
-            num_stages=4,
-            out_indices=(3, ),
-            dilations=(1, 1, 2, 4),
-            strides=(1, 2, 1, 1),
-            norm_cfg=norm_cfg,
-            contract_dilation=True),
-        decode_head=dict(
-            type='DLV2Head',
-            in_channels=base_channels * 8 * expansion,
-            in_index=0,
-            dilations=(6, 12, 18, 24),
-            num_classes=num_classes,
-            loss_decode=dict(type='CrossEntropyLoss', loss_weight=1.0)),
-        train_cfg=dict(),
-        test_cfg=dict(mode='whole'))
-
-
-def mode_cfg(mode: str, base: dict, forward_views: str = 'separate') -> dict:
-    """The model config of ``mode`` built on the plain ``base`` config."""
-    cfg = copy.deepcopy(base)
-    if mode == 'source-only':
-        return cfg
-    cfg['type'] = 'UDAEncoderDecoder'
-    cfg['data_preprocessor']['type'] = 'UDADataPreProcessor'
-    cfg['forward_views'] = forward_views
-    cfg['lambda_ent'] = 0.005
-    if mode == 'stage1':
-        cfg['data_preprocessor']['grayscale'] = dict(
-            source=True, target=True, test=True)
-    elif mode == 'stage2':
-        cfg['data_preprocessor']['fda'] = dict(
-            beta=0.01, source_to_target=True, target_to_source=True)
-        cfg.update(
-            lambda_cl=0.1,
-            contrast_loss=dict(
-                type='PixelContrastLoss',
-                temperature=0.07,
-                sampling='uniform',
-                max_samples=2000),
-            embedding='logits')
-    else:
-        raise ValueError(f'mode must be one of {MODES}, got {mode!r}')
-    return cfg
-
-
-def build(cfg: dict, seed: int = 0, device: str = 'cpu'):
-    """Model (same weights for a given seed) and its SGD optim wrapper."""
-    from mmengine.optim import OptimWrapper
-    from mmseg.registry import MODELS
-    from mmseg.utils import register_all_modules
-    register_all_modules(init_default_scope=True)
-    from mmengine.logging import MMLogger
-    torch.manual_seed(seed)
-    model = MODELS.build(copy.deepcopy(cfg)).to(device)
-    logger = MMLogger.get_current_instance()
-    level = logger.level
-    logger.setLevel('WARNING')  # init_weights logs every parameter
-    try:
-        model.init_weights()
-    finally:
-        logger.setLevel(level)
-    model.train()
-    optim = OptimWrapper(
-        torch.optim.SGD(
-            model.parameters(), lr=2.5e-4, momentum=0.9, weight_decay=5e-4))
-    return model, optim
-
-
-# -- data -------------------------------------------------------------------
-def _smooth(rng: np.random.Generator, h: int, w: int) -> np.ndarray:
-    """``h x w x 3`` uint8 image: upsampled coarse noise plus fine noise."""
-    import cv2
-    coarse = rng.uniform(0, 255, (max(h // 32, 2), max(w // 32, 2), 3))
-    img = cv2.resize(coarse.astype(np.float32), (w, h),
-                     interpolation=cv2.INTER_CUBIC)
-    img = img + rng.normal(0, 12, (h, w, 3))
-    return np.clip(img, 0, 255).astype(np.uint8)
-
-
-def _labels(rng: np.random.Generator, h: int, w: int,
-            num_classes: int) -> np.ndarray:
-    import cv2
-    cells = rng.integers(0, num_classes, (max(h // 32, 2), max(w // 32, 2)))
-    lab = cv2.resize(cells.astype(np.uint8), (w, h),
-                     interpolation=cv2.INTER_NEAREST)
-    lab[rng.random((h, w)) < 0.05] = 255
-    return lab
-
-
-def _sample(rng, h: int, w: int, num_classes: int, with_label: bool):
-    from mmengine.structures import PixelData
-    from mmseg.structures import SegDataSample
-    img = torch.from_numpy(_smooth(rng, h, w)).permute(2, 0, 1).contiguous()
-    sample = SegDataSample()
-    sample.set_metainfo(
-        dict(img_shape=(h, w), ori_shape=(h, w), pad_shape=(h, w)))
-    if with_label:
-        lab = torch.from_numpy(_labels(rng, h, w, num_classes)).long()
-        sample.gt_sem_seg = PixelData(data=lab[None])
-    return img, sample
-
-
-def make_batch(mode: str,
-               batch: int,
-               crop: Sequence[int],
-               num_classes: int = 19,
-               seed: int = 0) -> dict:
-    """A collated batch as the dataloader yields it for ``mode``."""
-    rng = np.random.default_rng(seed)
-    h, w = crop
-    src = [_sample(rng, h, w, num_classes, True) for _ in range(batch)]
-    data = dict(inputs=[s[0] for s in src], data_samples=[s[1] for s in src])
-    if mode != 'source-only':
-        trg = [
-            _sample(rng, h, w, num_classes, mode == 'stage2')
-            for _ in range(batch)
-        ]
-        data['target_inputs'] = [t[0] for t in trg]
-        data['target_data_samples'] = [t[1] for t in trg]
-    return data
-
-
-def _fresh(data: dict) -> dict:
-    """A copy whose data samples the preprocessor may modify in place."""
-    out = dict(data)
-    for key in ('data_samples', 'target_data_samples'):
-        if key in data:
-            out[key] = [copy.deepcopy(s) for s in data[key]]
-    return out
 
 
 # -- timing -----------------------------------------------------------------

@@ -1,19 +1,12 @@
 """CPUAmpOptimWrapper: bf16 autocast + unscaled steps on a CPU-only machine."""
-import os.path as osp
-import sys
-
 import pytest
 import torch
 from mmengine.optim import build_optim_wrapper
 
+from mmseg_fdacl.demo.batches import make_batch
+from mmseg_fdacl.demo.models import (build_trainable, deeplabv2_cfg,
+                                     uda_mode_cfg)
 from mmseg_fdacl.engine.optimizers import CPUAmpOptimWrapper
-
-sys.path.insert(
-    0,
-    osp.join(
-        osp.dirname(osp.dirname(osp.dirname(osp.dirname(
-            osp.abspath(__file__))))), 'tools', 'benchmarks'))
-import bench_train_iter as bti  # noqa: E402
 
 pytestmark = pytest.mark.skipif(
     torch.cuda.is_available(), reason='tests the CPU-only path')
@@ -29,15 +22,15 @@ def _wrapper(model, **kwargs):
 
 
 def test_stage2_train_step_in_bf16_is_finite_and_updates():
-    base = bti.deeplabv2_cfg(base_channels=4, crop=(32, 64))
-    model, _ = bti.build(bti.mode_cfg('stage2', base))
+    base = deeplabv2_cfg(base_channels=4, crop=(32, 64))
+    model, _ = build_trainable(uda_mode_cfg('stage2', base))
     optim = _wrapper(model, dtype='bfloat16')
     assert isinstance(optim, CPUAmpOptimWrapper)
     dtypes = []
     handle = model.backbone.register_forward_hook(
         lambda mod, args, out: dtypes.append(out[-1].dtype))
     before = [p.detach().clone() for p in model.parameters()]
-    log = model.train_step(bti.make_batch('stage2', 2, (32, 64)), optim)
+    log = model.train_step(make_batch('stage2', 2, (32, 64)), optim)
     handle.remove()
     assert dtypes and all(d == torch.bfloat16 for d in dtypes)
     assert {'loss_ce_src', 'loss_ent_trg', 'loss_cl'} <= set(log)
