@@ -1,4 +1,4 @@
-"""High-level functions: pseudo-label generation (and the demo pipeline).
+"""High-level functions: pseudo-label generation.
 
 The pseudo-label functions live in :mod:`mmseg_fdacl.pseudo_labels`; they
 are re-exported here (and from :mod:`mmseg_fdacl.apis.pseudo_labels`).
