@@ -96,19 +96,16 @@ class _Run:
         return progress_bar(len(self.shard), 'pseudo labels')
 
 
-def validate_arguments(beta: Optional[float], percentile: float, cap: float,
-                       threshold: Optional[float], num_bins: int,
-                       checkpoints: Sequence[str],
-                       reference: Optional[str]) -> None:
-    """Refuse out-of-range settings and missing files, naming the argument.
+def validate_settings(beta: Optional[float], percentile: float, cap: float,
+                      threshold: Optional[float], num_bins: int) -> None:
+    """Refuse out-of-range pseudo-label settings, naming the argument.
 
     Args:
-        beta, percentile, cap, threshold, num_bins, checkpoints, reference:
-            As :func:`generate_pseudo_labels` takes them.
+        beta, percentile, cap, threshold, num_bins: As
+            :func:`generate_pseudo_labels` takes them.
 
     Raises:
-        ValueError: A setting is out of range, or no checkpoint is given.
-        FileNotFoundError: A checkpoint or the reference image is missing.
+        ValueError: A setting is out of range.
     """
     if beta is not None and not 0.0 <= beta <= 0.5:
         raise ValueError(f'beta must be in [0, 0.5] or None (no FDA), '
@@ -123,6 +120,23 @@ def validate_arguments(beta: Optional[float], percentile: float, cap: float,
                          f'thresholds), got {threshold}.')
     if not isinstance(num_bins, int) or num_bins < 2:
         raise ValueError(f'num_bins must be an int >= 2, got {num_bins!r}.')
+
+
+def validate_arguments(beta: Optional[float], percentile: float, cap: float,
+                       threshold: Optional[float], num_bins: int,
+                       checkpoints: Sequence[str],
+                       reference: Optional[str]) -> None:
+    """Refuse out-of-range settings and missing files, naming the argument.
+
+    Args:
+        beta, percentile, cap, threshold, num_bins, checkpoints, reference:
+            As :func:`generate_pseudo_labels` takes them.
+
+    Raises:
+        ValueError: A setting is out of range, or no checkpoint is given.
+        FileNotFoundError: A checkpoint or the reference image is missing.
+    """
+    validate_settings(beta, percentile, cap, threshold, num_bins)
     if len(checkpoints) == 0:
         raise ValueError('checkpoints must name at least one checkpoint file.')
     for ckpt in checkpoints:

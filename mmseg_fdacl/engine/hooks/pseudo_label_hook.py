@@ -20,6 +20,7 @@ from mmseg.registry import HOOKS
 from mmseg_fdacl.datasets.uda_dataset import UDADataset
 from mmseg_fdacl.pseudo_labels import (generate_pseudo_labels,
                                        inference_pipeline_from_cfg)
+from mmseg_fdacl.pseudo_labels.driver import validate_settings
 from mmseg_fdacl.utils.atomic_io import atomic_write_with
 
 
@@ -212,21 +213,10 @@ class PseudoLabelHook(Hook):
 
     @staticmethod
     def _check(beta, percentile, cap, threshold, num_bins) -> None:
-        if beta is not None and not 0.0 <= beta <= 0.5:
-            raise ValueError('PseudoLabelHook: `beta` must be in [0, 0.5] or '
-                             f'None, got {beta}.')
-        if not 0.0 <= percentile <= 1.0:
-            raise ValueError('PseudoLabelHook: `percentile` must be a '
-                             f'fraction in [0, 1], got {percentile}.')
-        if not 0.0 < cap <= 1.0:
-            raise ValueError(f'PseudoLabelHook: `cap` must be in (0, 1], '
-                             f'got {cap}.')
-        if threshold is not None and not 0.0 <= threshold <= 1.0:
-            raise ValueError('PseudoLabelHook: `threshold` must be in [0, 1] '
-                             f'or None, got {threshold}.')
-        if not isinstance(num_bins, int) or num_bins < 2:
-            raise ValueError('PseudoLabelHook: `num_bins` must be an int >= '
-                             f'2, got {num_bins!r}.')
+        try:
+            validate_settings(beta, percentile, cap, threshold, num_bins)
+        except ValueError as err:
+            raise ValueError(f'PseudoLabelHook: {err}') from None
 
     # -- helpers ---------------------------------------------------------
     def _checkpoints(self, runner) -> Optional[List[str]]:

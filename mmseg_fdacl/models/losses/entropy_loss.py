@@ -14,6 +14,8 @@ import torch.nn as nn
 import torch.nn.functional as F
 from mmseg.registry import MODELS
 
+from .checks import check_loss_name, check_loss_weight
+
 # The epsilon inside the Charbonnier penalty, as in FDA's reference code.
 _CHARBONNIER_EPS = 1e-8
 
@@ -103,24 +105,16 @@ class EntropyLoss(nn.Module):
                  charbonnier_eta: Optional[float] = None,
                  loss_name: str = 'loss_ent') -> None:
         super().__init__()
-        if (not isinstance(loss_weight, (int, float))
-                or isinstance(loss_weight, bool) or loss_weight < 0):
-            raise ValueError('EntropyLoss: `loss_weight` must be a number '
-                             f'>= 0, got {loss_weight!r}.')
         if charbonnier_eta is not None and (
                 not isinstance(charbonnier_eta, (int, float))
                 or isinstance(charbonnier_eta, bool) or charbonnier_eta <= 0):
             raise ValueError('EntropyLoss: `charbonnier_eta` must be None or '
                              f'a number > 0 (FDA: 2.0), got '
                              f'{charbonnier_eta!r}.')
-        if not isinstance(loss_name, str) or not loss_name.startswith('loss_'):
-            raise ValueError('EntropyLoss: `loss_name` must be a str starting '
-                             "with 'loss_' (mmengine sums only those), got "
-                             f'{loss_name!r}.')
-        self.loss_weight = float(loss_weight)
+        self.loss_weight = check_loss_weight('EntropyLoss', loss_weight)
         self.charbonnier_eta = (None if charbonnier_eta is None else
                                 float(charbonnier_eta))
-        self._loss_name = loss_name
+        self._loss_name = check_loss_name('EntropyLoss', loss_name)
 
     def forward(self,
                 logits: torch.Tensor,

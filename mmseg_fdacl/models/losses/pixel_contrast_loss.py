@@ -11,6 +11,7 @@ import torch
 import torch.nn as nn
 from mmseg.registry import MODELS
 
+from .checks import check_loss_name, check_loss_weight
 from .cross_view_contrast import cross_view_pixel_contrast_loss
 from .pixel_sampling import (DOWNSAMPLE_MODES, SAMPLING_MODES,  # noqa: F401
                              downsample_labels, sample_anchor_indices)
@@ -119,14 +120,6 @@ class PixelContrastLoss(nn.Module):
             raise ValueError('PixelContrastLoss: `label_downsample` must be '
                              f'one of {DOWNSAMPLE_MODES}, got '
                              f'{label_downsample!r}.')
-        if (not isinstance(loss_weight, (int, float))
-                or isinstance(loss_weight, bool) or loss_weight < 0):
-            raise ValueError('PixelContrastLoss: `loss_weight` must be a '
-                             f'number >= 0, got {loss_weight!r}.')
-        if not isinstance(loss_name, str) or not loss_name.startswith('loss_'):
-            raise ValueError('PixelContrastLoss: `loss_name` must be a str '
-                             "starting with 'loss_', got "
-                             f'{loss_name!r}.')
         self.temperature = float(temperature)
         self.base_temperature = (None if base_temperature is None else
                                  float(base_temperature))
@@ -134,8 +127,8 @@ class PixelContrastLoss(nn.Module):
         self.hard_ratio = float(hard_ratio)
         self.ignore_index = ignore_index
         self.label_downsample = label_downsample
-        self.loss_weight = float(loss_weight)
-        self._loss_name = loss_name
+        self.loss_weight = check_loss_weight('PixelContrastLoss', loss_weight)
+        self._loss_name = check_loss_name('PixelContrastLoss', loss_name)
 
     def forward(self,
                 embeddings: TensorOrSeq,

@@ -16,6 +16,8 @@ from mmseg.models.losses.utils import get_class_weight
 from mmseg.registry import MODELS
 from torch import Tensor, nn
 
+from .checks import check_loss_name, check_loss_weight
+
 
 def valid_pixel_cross_entropy(pred: Tensor,
                               label: Tensor,
@@ -73,11 +75,10 @@ class ValidPixelCrossEntropyLoss(nn.Module):
                     'ValidPixelCrossEntropyLoss: `class_weight` must be '
                     f'non-negative numbers, got {class_weight!r}.')
         self.class_weight = weights
-        self.loss_weight = float(loss_weight)
-        if not loss_name.startswith('loss_'):
-            raise ValueError('ValidPixelCrossEntropyLoss: `loss_name` must '
-                             f"start with 'loss_', got {loss_name!r}.")
-        self._loss_name = loss_name
+        self.loss_weight = check_loss_weight('ValidPixelCrossEntropyLoss',
+                                             loss_weight)
+        self._loss_name = check_loss_name('ValidPixelCrossEntropyLoss',
+                                          loss_name)
 
     def forward(self,
                 cls_score: Tensor,
