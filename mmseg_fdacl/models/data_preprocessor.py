@@ -23,6 +23,17 @@ _GRAY_KEYS = ('source', 'target', 'test')
 _BETA_SAMPLING = ('batch', 'sample')
 
 
+def _check_option_dict(name: str, value, allowed: Sequence[str]) -> None:
+    """``value`` must be a dict whose keys are among ``allowed``."""
+    if not isinstance(value, dict):
+        raise ValueError(f'UDADataPreProcessor: `{name}` must be a dict or '
+                         f'None, got {value!r}.')
+    unknown = set(value) - set(allowed)
+    if unknown:
+        raise ValueError(f'UDADataPreProcessor: unknown `{name}` keys '
+                         f'{sorted(unknown)}; allowed: {allowed}.')
+
+
 def _check_prob(value: Union[bool, float], name: str) -> float:
     if isinstance(value, bool):
         return float(value)
@@ -122,13 +133,7 @@ class UDADataPreProcessor(SegDataPreProcessor):
     def _parse_fda(fda: Optional[dict]) -> Optional[dict]:
         if fda is None:
             return None
-        if not isinstance(fda, dict):
-            raise ValueError('UDADataPreProcessor: `fda` must be a dict or '
-                             f'None, got {fda!r}.')
-        unknown = set(fda) - set(_FDA_KEYS)
-        if unknown:
-            raise ValueError(f'UDADataPreProcessor: unknown `fda` keys '
-                             f'{sorted(unknown)}; allowed: {_FDA_KEYS}.')
+        _check_option_dict('fda', fda, _FDA_KEYS)
         if 'beta' not in fda:
             raise ValueError("UDADataPreProcessor: `fda` needs 'beta' (a "
                              'float or a list of floats in [0, 0.5]).')
@@ -157,13 +162,7 @@ class UDADataPreProcessor(SegDataPreProcessor):
     @staticmethod
     def _parse_grayscale(grayscale: Optional[dict]) -> Dict[str, float]:
         grayscale = {} if grayscale is None else grayscale
-        if not isinstance(grayscale, dict):
-            raise ValueError('UDADataPreProcessor: `grayscale` must be a dict '
-                             f'or None, got {grayscale!r}.')
-        unknown = set(grayscale) - set(_GRAY_KEYS)
-        if unknown:
-            raise ValueError(f'UDADataPreProcessor: unknown `grayscale` keys '
-                             f'{sorted(unknown)}; allowed: {_GRAY_KEYS}.')
+        _check_option_dict('grayscale', grayscale, _GRAY_KEYS)
         out = {
             k: _check_prob(grayscale.get(k, False), f'grayscale.{k}')
             for k in _GRAY_KEYS
