@@ -3,7 +3,7 @@
 Yang & Soatto, "FDA: Fourier Domain Adaptation for Semantic Segmentation",
 CVPR 2020. The semantics follow the paper's numpy reference
 (``FDA_source_to_target_np``): per channel 2-D FFT, ``fftshift``, replace the
-source amplitude with the reference amplitude inside the centred window
+source amplitude with the reference amplitude inside the centered window
 ``[c - b : c + b + 1]`` of each axis (``c = floor(n / 2)``,
 ``b = floor(min(H, W) * beta)``; numpy slicing clips the window at the array
 edge), ``ifftshift``, recombine with the source phase, inverse FFT, real part.
@@ -24,7 +24,7 @@ Two implementations of the same operation:
 ``L = 0`` would still swap the 1x1 DC coefficient; any ``beta > 0`` whose
 window rounds to ``b = 0`` does swap the DC coefficient, as the reference.)
 A reference of a different size is resized to the source size with bilinear
-interpolation on half-pixel centres (``cv2.INTER_LINEAR`` /
+interpolation on half-pixel centers (``cv2.INTER_LINEAR`` /
 ``F.interpolate(mode='bilinear', align_corners=False)``, no antialiasing).
 A zero amplitude has phase 0, so the output is never NaN or Inf for finite
 inputs.
@@ -73,7 +73,7 @@ def check_fda_beta(beta: float, name: str = 'beta') -> float:
 
 
 def _axis_freqs(n: int, b: int) -> List[int]:
-    """Unshifted frequency indices of the centred window along one axis.
+    """Unshifted frequency indices of the centered window along one axis.
 
     ``fftshift`` maps frequency ``k`` to position ``(k + n // 2) % n``; the
     window is positions ``[c - b, c + b]`` clipped to ``[0, n - 1]`` exactly
@@ -126,7 +126,7 @@ def fda_amplitude_swap_np(src: np.ndarray,
 
     Args:
         src (np.ndarray): Source image, ``H x W x C`` or ``H x W``, any real
-            dtype, 0-255 pixels (before normalisation).
+            dtype, 0-255 pixels (before normalization).
         ref (np.ndarray): Reference image with the same number of channels;
             resized bilinearly (``cv2.INTER_LINEAR``) to ``H x W`` if needed.
         beta (float): Window size relative to ``min(H, W)``, in ``[0, 0.5]``.
@@ -289,7 +289,7 @@ def fda_amplitude_swap(src: Tensor,
     Args:
         src (Tensor): Source images ``N x C x H x W`` (float, or integer
             which is converted to float32), 0-255 pixels before
-            normalisation, on any device.
+            normalization, on any device.
         ref (Tensor): References ``N x C x H' x W'`` (one per source) or
             ``1 x C x H' x W'`` (shared); resized bilinearly
             (``align_corners=False``) to ``H x W`` if the size differs.
@@ -300,7 +300,7 @@ def fda_amplitude_swap(src: Tensor,
             Default: 'auto'.
 
     Returns:
-        Tensor: Stylised images, same shape and device as ``src``, dtype of
+        Tensor: Stylized images, same shape and device as ``src``, dtype of
         ``src`` (float32 for integer ``src``). Computation runs in float64
         for float64 inputs and float32 otherwise.
     """

@@ -40,7 +40,7 @@ def tiny_deeplabv2_cfg(num_classes: int = 19) -> dict:
 
 def _random_scene(rng: np.random.Generator, size: Tuple[int, int],
                   num_classes: int) -> Tuple[np.ndarray, np.ndarray]:
-    """Blocky random train-id map and a BGR image whose colour follows it."""
+    """Blocky random train-id map and a BGR image whose color follows it."""
     h, w = size
     cells = rng.integers(0, num_classes, size=(4, 8))
     trainid = cv2.resize(cells.astype(np.uint8), (w, h),

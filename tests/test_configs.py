@@ -2,7 +2,7 @@
 
 The glob picks up configs added later. Models are built on the ``meta``
 device: every module is really constructed (so a wrong argument, shape or
-type fails), but no memory is allocated and no weights are initialised.
+type fails), but no memory is allocated and no weights are initialized.
 """
 import ast
 import glob

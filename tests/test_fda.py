@@ -15,7 +15,7 @@ BETAS = [0.01, 0.05, 0.09]
 def published_fda(src: np.ndarray, trg: np.ndarray, beta: float) -> np.ndarray:
     """The published equation, written out independently (C x H x W, f64).
 
-    Per channel FFT, centre the spectrum, copy the reference amplitude into
+    Per channel FFT, center the spectrum, copy the reference amplitude into
     the slice ``[c - b : c + b + 1]`` of both axes (numpy clips the slice at
     the edge), keep the source phase, inverse FFT, real part.
     """

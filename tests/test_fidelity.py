@@ -104,7 +104,7 @@ def test_stage1_is_the_method_notebook():
 def test_stage2_is_the_method_notebook():
     cfg = _cfg('deeplabv2_gta2cs_stage2.py')
     m = cfg.model
-    assert cfg.load_from is None  # ImageNet initialisation
+    assert cfg.load_from is None  # ImageNet initialization
     assert m.data_preprocessor.fda == dict(
         beta=0.09, source_to_target=True, target_to_source=True)
     assert m.decode_head.loss_decode.class_weight == METHOD_WEIGHTS
@@ -128,7 +128,7 @@ def test_stage2_is_the_method_notebook():
 
 def test_stage2_pseudo_labels_are_the_method_and_fda_rule():
     """Made before training by PseudoLabelHook from the grayscale stage-1
-    checkpoint on source-stylised targets (beta 0.01), FDA's thresholds, at
+    checkpoint on source-stylized targets (beta 0.01), FDA's thresholds, at
     the training size."""
     cfg = _cfg('deeplabv2_gta2cs_stage2.py')
     (hook, ) = [h for h in cfg.custom_hooks if h.type == 'PseudoLabelHook']

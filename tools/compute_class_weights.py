@@ -17,7 +17,7 @@ import sys
 sys.path.insert(0, osp.dirname(osp.dirname(osp.abspath(__file__))))
 
 from mmseg_fdacl.models.losses.class_weights import (  # noqa: E402
-    NORMALISE_MODES, WEIGHT_METHODS, class_weights_from_stats)
+    NORMALIZE_MODES, WEIGHT_METHODS, class_weights_from_stats)
 
 
 def parse_args(argv=None):
@@ -28,10 +28,10 @@ def parse_args(argv=None):
     parser.add_argument('--num-classes', type=int, default=19)
     parser.add_argument('--method', default='inverse', choices=WEIGHT_METHODS)
     parser.add_argument(
-        '--normalise',
+        '--normalize',
         default='mean',
-        choices=[m for m in NORMALISE_MODES if m is not None] + ['none'],
-        help="'none' leaves the weights unnormalised")
+        choices=[m for m in NORMALIZE_MODES if m is not None] + ['none'],
+        help="'none' leaves the weights unnormalized")
     parser.add_argument(
         '--out',
         default=None,
@@ -41,18 +41,18 @@ def parse_args(argv=None):
 
 def main(argv=None) -> str:
     args = parse_args(argv)
-    normalise = None if args.normalise == 'none' else args.normalise
+    normalize = None if args.normalize == 'none' else args.normalize
     weights = class_weights_from_stats(
         args.stats,
         num_classes=args.num_classes,
         method=args.method,
-        normalise=normalise)
+        normalize=normalize)
     out = args.out or osp.join(
         osp.dirname(osp.abspath(args.stats)), 'class_weights.json')
     os.makedirs(osp.dirname(osp.abspath(out)), exist_ok=True)
     with open(out, 'w', encoding='utf-8') as f:
         json.dump(weights, f, indent=1)
-    print(f'{args.method} weights ({normalise} normalised) -> {out}')
+    print(f'{args.method} weights ({normalize} normalized) -> {out}')
     print(', '.join(f'{w:.4g}' for w in weights))
     return out
 

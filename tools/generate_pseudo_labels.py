@@ -12,7 +12,7 @@ ensembled (mean softmax, FDA-MBT). Writes one uint8 PNG of train ids per
 target image (255 = ignored) plus ``manifest.json`` into DIR; see
 ``mmseg_fdacl/pseudo_labels/`` for thresholds, resumption and reuse.
 When the target has ground truth (Cityscapes ``gtFine/train``), prints the
-per-class IoU and mIoU of the labelled pseudo-label pixels and their
+per-class IoU and mIoU of the labeled pseudo-label pixels and their
 coverage. Several processes: ``torchrun --nproc_per_node N
 tools/generate_pseudo_labels.py ... --launcher pytorch`` (gloo on CPU).
 """
@@ -98,9 +98,9 @@ def format_iou_table(result: dict) -> str:
     row = ' | '.join('nan' if v != v else f'{v:.2f}'
                      for v in result['iou'])
     return (f'{table.get_string()}\n'
-            f"mIoU {result['miou']:.2f} on labelled pixels of "
+            f"mIoU {result['miou']:.2f} on labeled pixels of "
             f"{result['num_images']} images with ground truth; coverage "
-            f"{result['coverage']:.2f}% of ground-truth pixels labelled\n"
+            f"{result['coverage']:.2f}% of ground-truth pixels labeled\n"
             f"| Pseudo Labels | {row} | {result['miou']:.2f} |")
 
 

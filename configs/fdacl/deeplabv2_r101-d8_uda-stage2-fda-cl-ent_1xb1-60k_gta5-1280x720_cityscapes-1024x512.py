@@ -1,5 +1,5 @@
 # Stage 2 of the method, DeepLabV2 (ResNet-101), as the method's notebook
-# trains it: from the ImageNet initialisation, the class-weighted
+# trains it: from the ImageNet initialization, the class-weighted
 # cross-entropy, the entropy at the decoder's resolution, the embeddings at
 # the input's; poly decay over 60k iterations.
 # deeplabv2_gta2cs_stage2-from-stage1.py starts from stage 1 instead.

@@ -1,4 +1,4 @@
-# Stage 2 initialised from the stage-1 checkpoint instead of ImageNet (this
+# Stage 2 initialized from the stage-1 checkpoint instead of ImageNet (this
 # project's earlier default; the method's notebook starts from ImageNet), with
 # FDA beta 0.01 (the deck's single-beta setting) instead of the notebook's
 # 0.09. Give the checkpoint with --cfg-options load_from=STAGE1.pth.

@@ -1,6 +1,6 @@
 """GTA5 (Richter et al., "Playing for Data", ECCV 2016) as an MMSeg dataset.
 
-GTA5 frames are labelled with Cityscapes label ids; the 19 classes evaluated
+GTA5 frames are labeled with Cityscapes label ids; the 19 classes evaluated
 on Cityscapes are kept as train ids 0..18 and every other id becomes 255
 (ignore), as in the Cityscapes label definition (``cityscapesscripts``
 ``labels.py``). :func:`convert_gta5_labels` (command line:
@@ -32,7 +32,7 @@ def read_label_ids(path: str) -> np.ndarray:
     """Read a label-id PNG as a 2-D integer array.
 
     GTA5 ships palette ("P" mode) PNGs whose palette indices are the label
-    ids; OpenCV would expand those to colours, so PIL reads them.
+    ids; OpenCV would expand those to colors, so PIL reads them.
 
     Raises:
         ValueError: If the file is not a single-channel label map.
@@ -41,7 +41,7 @@ def read_label_ids(path: str) -> np.ndarray:
         if img.mode not in ('P', 'L', 'I', 'I;16'):
             raise ValueError(
                 f'{path}: expected a single-channel label-id PNG (mode P or '
-                f'L), got mode {img.mode!r}; colour-coded labels must be '
+                f'L), got mode {img.mode!r}; color-coded labels must be '
                 'converted to label ids first.')
         return np.asarray(img)
 

@@ -1,7 +1,7 @@
 """A source sample paired with a target sample, for domain adaptation.
 
-The source (labelled, e.g. GTA5) sets the length; each source index is paired
-with a target (unlabelled, e.g. Cityscapes) index by a pure function of
+The source (labeled, e.g. GTA5) sets the length; each source index is paired
+with a target (unlabeled, e.g. Cityscapes) index by a pure function of
 ``(seed, source index, epoch)``, so the pairing is the same in every dataloader
 worker, under every MMSeg sampler, and after a resume. The target sample may
 carry a pseudo label read from a folder written by the pseudo-label step
@@ -55,9 +55,9 @@ class UDADataset(PassNumberedDataset):
     ``persistent_workers=False``), because each worker holds its own copy.
 
     Args:
-        source (dict | BaseDataset): The labelled source dataset or its
+        source (dict | BaseDataset): The labeled source dataset or its
             config (e.g. ``GTA5Dataset``).
-        target (dict | BaseDataset): The unlabelled target dataset or its
+        target (dict | BaseDataset): The unlabeled target dataset or its
             config (e.g. ``CityscapesDataset`` with an image-only pipeline).
         pairing (str): ``'random'`` or ``'sequential'``. Default: 'random'.
         seed (int): Seed of the random pairing. Default: 0.
@@ -108,7 +108,7 @@ class UDADataset(PassNumberedDataset):
             check_data_dirs(kind, dataset.get('data_root'),
                             dataset.get('data_prefix'))
             # Lazily, so that an empty image folder is named here instead of
-            # failing inside mmengine's serialisation of an empty list.
+            # failing inside mmengine's serialization of an empty list.
             built = DATASETS.build(dict(dataset, lazy_init=True))
             img_dir = built.data_prefix.get('img_path') or built.data_root
             suffix = getattr(built, 'img_suffix', '')
@@ -158,7 +158,7 @@ class UDADataset(PassNumberedDataset):
         return copy.deepcopy(self._metainfo)
 
     def full_init(self) -> None:
-        """Fully initialise both datasets and check the pseudo labels."""
+        """Fully initialize both datasets and check the pseudo labels."""
         if self._fully_initialized:
             return
         self.source.full_init()

@@ -1,8 +1,8 @@
 """Data preprocessor for paired source/target batches.
 
-Collates both domains, optionally converts them to grayscale, stylises them
+Collates both domains, optionally converts them to grayscale, stylizes them
 with Fourier domain adaptation (Yang & Soatto, CVPR 2020) on raw 0-255 pixels,
-and only then converts channels and normalises, as the FDA reference code
+and only then converts channels and normalizes, as the FDA reference code
 does (FDA before mean subtraction).
 """
 from numbers import Number
@@ -52,7 +52,7 @@ class UDADataPreProcessor(SegDataPreProcessor):
     channel order); FDA on 0-255 pixels (source in target style with the
     target image of the same batch position as reference; target in source
     style with the source image as reference); ``bgr_to_rgb``; mean/std
-    normalisation; padding (``pad_val`` for images, ``seg_pad_val`` for
+    normalization; padding (``pad_val`` for images, ``seg_pad_val`` for
     labels, including target pseudo labels). Grayscale comes before FDA so a
     grayscale domain stays gray and the reference's amplitude is taken from
     what the model sees of the other domain.
@@ -210,7 +210,7 @@ class UDADataPreProcessor(SegDataPreProcessor):
         return [self._to_gray(x) if d < prob else x
                 for x, d in zip(imgs, draws)]
 
-    def _stylise(self, imgs: List[Tensor], refs: List[Tensor],
+    def _stylize(self, imgs: List[Tensor], refs: List[Tensor],
                  betas: List[float]) -> List[Tensor]:
         """FDA of each ``imgs[i]`` with ``refs[i]``'s amplitude.
 
@@ -219,9 +219,9 @@ class UDADataPreProcessor(SegDataPreProcessor):
         pixels need float32 (bf16 has no complex type and 8 mantissa bits).
         """
         with torch.autocast(imgs[0].device.type, enabled=False):
-            return self._stylise_fp32(imgs, refs, betas)
+            return self._stylize_fp32(imgs, refs, betas)
 
-    def _stylise_fp32(self, imgs: List[Tensor], refs: List[Tensor],
+    def _stylize_fp32(self, imgs: List[Tensor], refs: List[Tensor],
                       betas: List[float]) -> List[Tensor]:
         same = (len({tuple(x.shape) for x in imgs}) == 1
                 and len({tuple(r.shape) for r in refs}) == 1
@@ -236,7 +236,7 @@ class UDADataPreProcessor(SegDataPreProcessor):
             for x, r, b in zip(imgs, refs, betas)
         ]
 
-    def _normalise(self, imgs: List[Tensor]) -> List[Tensor]:
+    def _normalize(self, imgs: List[Tensor]) -> List[Tensor]:
         if self.channel_conversion and imgs[0].size(0) == 3:
             imgs = [x[[2, 1, 0], ...] for x in imgs]
         if self._enable_normalize:
@@ -302,15 +302,15 @@ class UDADataPreProcessor(SegDataPreProcessor):
                 betas = [self._draw_beta()] * len(src)
             for sample, beta in zip(src_samples, betas):
                 sample.set_metainfo(dict(fda_beta=beta))
-            new_src = (self._stylise(src, trg, betas)
+            new_src = (self._stylize(src, trg, betas)
                        if self.fda['source_to_target'] else src)
             if self.fda['target_to_source']:
-                trg_src_style = self._stylise(trg, src, betas)
+                trg_src_style = self._stylize(trg, src, betas)
             src = new_src
 
-        inputs, src_samples = self._stack(self._normalise(src), src_samples)
+        inputs, src_samples = self._stack(self._normalize(src), src_samples)
         target_inputs, trg_samples = self._stack(
-            self._normalise(trg), trg_samples)
+            self._normalize(trg), trg_samples)
         out = dict(
             inputs=inputs,
             data_samples=src_samples,
@@ -318,5 +318,5 @@ class UDADataPreProcessor(SegDataPreProcessor):
             target_data_samples=trg_samples)
         if trg_src_style is not None:
             out['target_src_style_inputs'] = self._stack(
-                self._normalise(trg_src_style))[0]
+                self._normalize(trg_src_style))[0]
         return out

@@ -8,7 +8,7 @@ __all__ = ['inference_pipeline_from_cfg', 'datasets_from_config']
 
 def inference_pipeline_from_cfg(
         pipeline: Optional[Sequence[dict]]) -> List[dict]:
-    """An inference pipeline for unlabelled images from a test pipeline.
+    """An inference pipeline for unlabeled images from a test pipeline.
 
     Drops ``LoadAnnotations`` (target training images need no labels) and
     returns the default ``[LoadImageFromFile, PackSegInputs]`` for None.

@@ -15,7 +15,7 @@
 final and at the end with ``complete: true``. A run on a folder whose
 manifest is complete for the same settings writes nothing; an interrupted
 run resumes: stored thresholds are reused and only images without a PNG are
-labelled (:mod:`.manifest` refuses folders made with other settings).
+labeled (:mod:`.manifest` refuses folders made with other settings).
 """
 import os
 import os.path as osp

@@ -123,7 +123,7 @@ class Predictor:
 
         The fixed reference, or a source image drawn with
         ``numpy.random.default_rng([seed, index])``: the same whatever the
-        sharding or the order the images are labelled in.
+        sharding or the order the images are labeled in.
         """
         if self.reference is not None:
             return self.reference

@@ -41,7 +41,7 @@ def evaluate_pseudo_labels(label_dir: str,
                            ) -> Optional[dict]:
     """IoU of pseudo labels against the target ground truth, where it exists.
 
-    Only **labelled** pseudo-label pixels are scored: ground truth under a
+    Only **labeled** pseudo-label pixels are scored: ground truth under a
     255 pseudo label is ignored, as in the reference "Pseudo Labels" row
     (quality of the labels stage 2 trains on). ``coverage`` says which share
     of the ground-truth pixels received a label. Uses MMSeg's
@@ -65,7 +65,7 @@ def evaluate_pseudo_labels(label_dir: str,
     classes = list(target.metainfo.get('classes', ()))
     num_classes = num_classes or len(classes)
     totals = [torch.zeros(num_classes, dtype=torch.float64) for _ in range(4)]
-    gt_valid = labelled = 0
+    gt_valid = labeled = 0
     num_images = 0
     for _, img_path, gt_path, root in target_items(target):
         if not gt_path or not osp.isfile(gt_path):
@@ -73,7 +73,7 @@ def evaluate_pseudo_labels(label_dir: str,
         label, gt = _read_pair(img_path, gt_path, root, label_dir)
         valid = gt != IGNORE_INDEX
         gt_valid += int(valid.sum())
-        labelled += int((valid & (label != IGNORE_INDEX)).sum())
+        labeled += int((valid & (label != IGNORE_INDEX)).sum())
         scored = gt.copy()
         scored[label == IGNORE_INDEX] = IGNORE_INDEX
         areas = IoUMetric.intersect_and_union(
@@ -92,5 +92,5 @@ def evaluate_pseudo_labels(label_dir: str,
         classes=classes,
         iou=iou.tolist(),
         miou=float(np.nanmean(iou)),
-        coverage=100.0 * labelled / max(gt_valid, 1),
+        coverage=100.0 * labeled / max(gt_valid, 1),
         num_images=num_images)

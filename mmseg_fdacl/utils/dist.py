@@ -4,15 +4,15 @@ mmengine's launchers assume CUDA: ``init_dist`` calls ``torch.cuda.set_device``
 (an ``AttributeError`` on a CPU-only torch build) and ``Runner.wrap_model``
 passes ``device_ids=[LOCAL_RANK]`` to DDP, which DDP rejects for CPU modules.
 :func:`setup_cpu_distributed` works around both *without touching mmengine*:
-it initialises the process group itself (the runner then skips ``init_dist``
-because ``torch.distributed`` is already initialised) and writes an explicit
+it initializes the process group itself (the runner then skips ``init_dist``
+because ``torch.distributed`` is already initialized) and writes an explicit
 ``model_wrapper_cfg`` with ``device_ids=None`` (explicit keys win over the
 runner's ``default_args``). On a machine with CUDA it changes nothing, so
 NCCL runs behave exactly like MMSeg's.
 
 SyncBN (``sync_bn='torch'`` in the config, or ``norm_cfg=dict(type='SyncBN')``)
 only runs on GPUs in torch: on CPU it is replaced by plain BN with a warning,
-so each process normalises over its own batch.
+so each process normalizes over its own batch.
 """
 import copy
 import datetime
@@ -53,7 +53,7 @@ def init_cpu_process_group(launcher: str,
                            backend: str = 'gloo',
                            timeout: Optional[float] = 1800,
                            port: Optional[int] = None) -> None:
-    """Initialise ``torch.distributed`` for CPU processes.
+    """Initialize ``torch.distributed`` for CPU processes.
 
     Args:
         launcher (str): ``'pytorch'`` (torchrun / ``tools/dist_train.sh``:
@@ -122,7 +122,7 @@ def setup_cpu_distributed(cfg: Config, launcher: str) -> Config:
     With ``launcher='none'`` or when CUDA is available it returns ``cfg``
     unchanged (GPU/NCCL runs stay MMSeg's). Otherwise it:
 
-    * initialises the process group with gloo (``env_cfg.dist_cfg.backend``
+    * initializes the process group with gloo (``env_cfg.dist_cfg.backend``
       ``'nccl'`` is switched to ``'gloo'``, its ``timeout`` is kept);
     * sets ``model_wrapper_cfg.device_ids=None`` so DDP accepts CPU modules;
     * drops ``sync_bn`` and turns ``SyncBN`` norm layers into ``BN`` with a

@@ -6,7 +6,7 @@ LUMA_RGB = (0.299, 0.587, 0.114)
 
 
 def to_grayscale(img: torch.Tensor, *, rgb: bool = False) -> torch.Tensor:
-    """Replace the colour of ``... x 3 x H x W`` pixels by their luma.
+    """Replace the color of ``... x 3 x H x W`` pixels by their luma.
 
     Args:
         img (Tensor): ``3 x H x W`` or ``N x 3 x H x W`` pixels (any float

@@ -33,7 +33,7 @@ NUM_BINS = 1000
 def make_checkpoint(path: str, seed: int, scale: float = 3000.) -> str:
     """Save a tiny DeepLabV2 whose random head gives spread-out confidences.
 
-    A freshly initialised head predicts nearly uniform softmax (features are
+    A freshly initialized head predicts nearly uniform softmax (features are
     tiny); scaling its weights gives varied classes and confidences.
     """
     torch.manual_seed(seed)

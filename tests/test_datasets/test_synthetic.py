@@ -44,7 +44,7 @@ def test_render_is_deterministic_and_domains_share_the_scene():
         assert a[0].shape == SIZE + (3, ) and a[0].dtype == np.uint8
         assert a[1].shape == SIZE and a[1].dtype == np.uint8
     # The same generator state gives the same scene in both domains: only
-    # the appearance differs, globally (a warm colour cast) and locally.
+    # the appearance differs, globally (a warm color cast) and locally.
     src, lab_s = render_scene(image_rng(0, 'source', 'source', 7), SIZE,
                               'source')
     trg, lab_t = render_scene(image_rng(0, 'source', 'source', 7), SIZE,

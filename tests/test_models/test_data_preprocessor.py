@@ -48,8 +48,8 @@ def _batch(sizes=((16, 32), (16, 32)), trg_sizes=None, seed=0,
         ])
 
 
-def _normalise(bgr_hwc: np.ndarray) -> torch.Tensor:
-    """Reference normalisation of a BGR H x W x 3 float image."""
+def _normalize(bgr_hwc: np.ndarray) -> torch.Tensor:
+    """Reference normalization of a BGR H x W x 3 float image."""
     rgb = bgr_hwc[..., ::-1]
     out = (rgb - np.array(MEAN)) / np.array(STD)
     return torch.from_numpy(out.transpose(2, 0, 1).copy()).float()
@@ -87,17 +87,17 @@ def test_fda_both_directions_match_numpy_reference():
                         'target_data_samples', 'target_src_style_inputs'}
     for i in range(2):
         src, trg = _hwc(raw_src[i]), _hwc(raw_trg[i])
-        expect_src = _normalise(fda_amplitude_swap_np(src, trg, 0.05))
-        expect_ts = _normalise(fda_amplitude_swap_np(trg, src, 0.05))
+        expect_src = _normalize(fda_amplitude_swap_np(src, trg, 0.05))
+        expect_ts = _normalize(fda_amplitude_swap_np(trg, src, 0.05))
         torch.testing.assert_close(out['inputs'][i], expect_src,
                                    atol=2e-3, rtol=0)
         torch.testing.assert_close(out['target_src_style_inputs'][i],
                                    expect_ts, atol=2e-3, rtol=0)
         # the plain target view is untouched
-        torch.testing.assert_close(out['target_inputs'][i], _normalise(trg))
+        torch.testing.assert_close(out['target_inputs'][i], _normalize(trg))
         assert out['data_samples'][i].fda_beta == 0.05
-    # FDA changed the source: not just a normalised copy
-    assert not torch.allclose(out['inputs'][0], _normalise(_hwc(raw_src[0])),
+    # FDA changed the source: not just a normalized copy
+    assert not torch.allclose(out['inputs'][0], _normalize(_hwc(raw_src[0])),
                               atol=1e-2)
 
 
@@ -107,7 +107,7 @@ def test_fda_only_target_to_source():
     data = _batch()
     raw_src = data['inputs'][0].clone()
     out = pre(data, True)
-    torch.testing.assert_close(out['inputs'][0], _normalise(_hwc(raw_src)))
+    torch.testing.assert_close(out['inputs'][0], _normalize(_hwc(raw_src)))
     assert 'target_src_style_inputs' in out
 
 
@@ -129,7 +129,7 @@ def test_grayscale_before_fda_keeps_gray():
     gray = cv2.cvtColor(np.ascontiguousarray(raw), cv2.COLOR_BGR2GRAY)
     pix = out['inputs'][0] * std + mean
     assert (pix[0] - torch.from_numpy(gray).float()).abs().max() <= 0.51
-    # the target keeps its colour when only the source is gray
+    # the target keeps its color when only the source is gray
     tpix = out['target_inputs'][0] * std + mean
     assert not torch.allclose(tpix[0], tpix[1])
 

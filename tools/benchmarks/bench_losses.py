@@ -1,6 +1,6 @@
 """Time and peak memory of PixelContrastLoss, forward + backward, on CPU.
 
-Setting: two views (target and source-stylised target), batch 1, D = 256
+Setting: two views (target and source-stylized target), batch 1, D = 256
 embeddings on the output-stride-8 grid of a 512x512, 1024x512 and 2048x1024
 input, labels at full input size (19 classes with a Cityscapes-like skew,
 about 10% ignored). Rows: the defaults (class-balanced, at most 1024 anchors),

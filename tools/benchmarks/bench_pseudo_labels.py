@@ -87,7 +87,7 @@ def _worker(rank: int, world: int, port: int, job: dict, queue) -> None:
         kwargs = dict(
             source_dataset=job['data']['source'], beta=0.01, device='cpu')
         # An untimed run into a scratch folder first: imports, lazy
-        # initialisation and caches are not what is compared.
+        # initialization and caches are not what is compared.
         generate_pseudo_labels(job['model'], [job['ckpt']],
                                job['data']['target'], job['warm_dir'],
                                **kwargs)

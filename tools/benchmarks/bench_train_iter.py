@@ -9,7 +9,7 @@ and width from the command line), crop and batch, three ways:
   grayscale source and target, source CE + target entropy (two views);
 * ``stage2``: FDA source->target and target->source (beta 0.01), source CE,
   target entropy and the pixel contrastive loss between the target and its
-  source-stylised copy on the pseudo labels (the stage-2 config's settings:
+  source-stylized copy on the pseudo labels (the stage-2 config's settings:
   logits as embeddings, 2000 uniform pixels), warm-up 0 so every term is on
   (three views, each with gradients).
 
@@ -404,7 +404,7 @@ def main(argv=None) -> List[dict]:
         if key.startswith('stage2'):
             norms = gradient_views(models[key][0], batches[key])
             print(f'{key}: gradient norm at the backbone output per view '
-                  f'(source, target, source-stylised target): '
+                  f'(source, target, source-stylized target): '
                   + ', '.join(f'{v:.3g}' for v in norms))
             if len(norms) != 3 or min(norms) <= 0:
                 raise RuntimeError(f'{key}: a view gets no gradient: {norms}')

@@ -8,7 +8,7 @@ timed iterations through ``model.train_step`` on generated batches (batch 1,
 1024x512 crops), and the script prints seconds per iteration (median),
 images/s (source images per second) and the peak memory allocated by torch
 (``torch.cuda.max_memory_allocated``, reset per mode). With ``--amp fp16`` or
-``--amp bf16`` the optimiser wrapper is mmengine's ``AmpOptimWrapper`` (GPU
+``--amp bf16`` the optimizer wrapper is mmengine's ``AmpOptimWrapper`` (GPU
 only, as mmengine requires). Runs in well under 5 minutes on one recent GPU
 including warm-up.
 

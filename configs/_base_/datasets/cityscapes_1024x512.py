@@ -9,7 +9,7 @@
 target_dataset_type = 'CityscapesDataset'
 target_data_root = 'data/cityscapes'
 target_crop_size = (512, 1024)  # (h, w), MMSeg's order
-# Unlabelled target images for adaptation: image only, no annotations, no
+# Unlabeled target images for adaptation: image only, no annotations, no
 # crop or flip (FDA trains on the whole 1024x512 frame). Stage 2 inserts
 # dict(type='LoadPseudoLabel') right after LoadImageFromFile: pseudo labels
 # are stored at the original size and are resized with the image.

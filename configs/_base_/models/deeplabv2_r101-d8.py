@@ -3,7 +3,7 @@
 # stride in the 1x1 convolution, ceil-mode max-pool), dilation 2 and 4 in every
 # block of the last two stages, BatchNorm with fixed affine parameters, and the
 # ASPP classifier with dilations (6, 12, 18, 24) summed. Inputs are BGR 0-255
-# minus the caffe mean, not divided by a std, as the DeepLab initialisation
+# minus the caffe mean, not divided by a std, as the DeepLab initialization
 # expects. docs/fidelity.md lists every setting against the reference.
 # ImageNet weights: convert DeepLab_resnet_pretrained_init-f81d91e8.pth with
 #   python tools/model_converters/deeplabv2_reference.py init SRC DST
@@ -44,7 +44,7 @@ model = dict(
         num_classes=19,
         # The reference upsamples the logits with align_corners=True.
         align_corners=True,
-        # Mean over labelled pixels (F.cross_entropy with ignore 255).
+        # Mean over labeled pixels (F.cross_entropy with ignore 255).
         loss_decode=dict(type='ValidPixelCrossEntropyLoss', loss_weight=1.0)),
     train_cfg=dict(),
     test_cfg=dict(mode='whole'))

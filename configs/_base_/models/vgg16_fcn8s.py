@@ -14,7 +14,7 @@
 # fc_channels=1024, out_indices=(5, ), and a 1x1 classifier head:
 # dict(type='FCNHead', in_channels=1024, channels=1024, num_convs=0,
 # concat_input=False, dropout_ratio=0.0); torchvision's fc6/fc7 do not fit
-# that fc6 and stay randomly initialised (the checkpoint loader warns).
+# that fc6 and stay randomly initialized (the checkpoint loader warns).
 # The runtime comes in here, not as a base of its own in the leaves: it
 # brings `default_scope` (MMSeg's runtime defines it), which a config made of
 # this file alone needs too, and mmengine refuses a key that two `_base_`

@@ -1,4 +1,4 @@
-# GTA5 (labelled source) paired with Cityscapes train images (unlabelled
+# GTA5 (labeled source) paired with Cityscapes train images (unlabeled
 # target) for domain adaptation: each source sample gets a target sample
 # (random pairing, seeded; see UDADataset). Sizes and pipelines are those of
 # the two dataset bases (GTA5 1280x720 with 1024x512 crops; Cityscapes resized

@@ -1,5 +1,5 @@
 # What the method blocks in this folder share: the UDA segmentor trained with
-# cross-entropy on the labelled source and FDA's entropy term on the target,
+# cross-entropy on the labeled source and FDA's entropy term on the target,
 # 0.005 x the Charbonnier entropy with eta 2 (FDA train.py --entW=0.005
 # --ita=2.0).
 # A method block is `uda_model`, which the leaves merge into the `model` of

@@ -3,12 +3,12 @@
 # Cityscapes + 1.0 x the cross-view pixel contrastive loss between each
 # Cityscapes image (anchors) and its GTA5-styled copy (FDA target->source),
 # positives from the stage-1 pseudo labels: temperature 0.07, 2000 random
-# pixel positions, the full-resolution class logits (L2-normalised) as
+# pixel positions, the full-resolution class logits (L2-normalized) as
 # embeddings. Entropy and contrast switch on at iteration 50k.
 # PseudoLabelHook makes the pseudo labels before training, from the stage-1
 # checkpoint named by the config variable `stage1_checkpoint` (each leaf sets
 # its stage-1 work_dir; --cfg-options stage1_checkpoint=PATH for another), as
-# the method: the grayscale stage-1 model on target images stylised to the
+# the method: the grayscale stage-1 model on target images stylized to the
 # source (FDA beta 0.01), FDA's per-class thresholds. They go to
 # <work_dir>/pseudo_labels and are reused when complete for the same
 # checkpoint and settings (a folder made otherwise is refused).

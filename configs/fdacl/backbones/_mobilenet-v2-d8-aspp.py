@@ -20,7 +20,7 @@ mix_decode_head = dict(
     num_classes=19,
     norm_cfg=dict(type='BN', requires_grad=True),
     align_corners=False,
-    # Mean over labelled pixels; unweighted (the DeepLabV2 stage configs add
+    # Mean over labeled pixels; unweighted (the DeepLabV2 stage configs add
     # the method's class weights; a replaced head drops them).
     loss_decode=dict(
         type='ValidPixelCrossEntropyLoss',

@@ -21,7 +21,7 @@ mix_decode_head = dict(
     dilations=(6, 12, 18, 24),
     num_classes=19,
     align_corners=False,
-    # Mean over labelled pixels; unweighted (the DeepLabV2 stage configs add
+    # Mean over labeled pixels; unweighted (the DeepLabV2 stage configs add
     # the method's class weights; a replaced head drops them).
     loss_decode=dict(
         type='ValidPixelCrossEntropyLoss',

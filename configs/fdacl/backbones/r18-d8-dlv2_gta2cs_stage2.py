@@ -12,7 +12,7 @@ default_scope = 'mmseg'
 stage1_checkpoint = 'work_dirs/r18-d8-dlv2_gta2cs_stage1/iter_100000.pth'
 load_from = stage1_checkpoint
 model = dict(
-    # Initialised from stage 1 (load_from), not the DeepLabV2 ImageNet file.
+    # Initialized from stage 1 (load_from), not the DeepLabV2 ImageNet file.
     pretrained=None,
     backbone={{_base_.mix_backbone}},
     decode_head={{_base_.mix_decode_head}},

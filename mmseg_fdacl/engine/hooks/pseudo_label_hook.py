@@ -2,7 +2,7 @@
 
 Self-training as in FDA (Yang & Soatto, CVPR 2020): a stage-1 model labels
 the target training set (:func:`mmseg_fdacl.apis.generate_pseudo_labels`), the
-next stage trains on those labels, optionally with further rounds labelled by
+next stage trains on those labels, optionally with further rounds labeled by
 the model being trained.
 """
 import os

@@ -33,7 +33,7 @@ class DeepLabV2ResNet(ResNet):
             bias fixed, as the reference. Default:
             ``dict(type='BN', requires_grad=False)``.
         norm_eval (bool): True freezes the running statistics too. The
-            reference calls ``model.train()``, so its BatchNorm normalises
+            reference calls ``model.train()``, so its BatchNorm normalizes
             with batch statistics and updates the running ones: False.
             Default: False.
         **kwargs: Other :class:`ResNet` arguments. Defaults here: ``style=
@@ -58,8 +58,8 @@ class DeepLabV2ResNet(ResNet):
             strides=(1, 2, 1, 1),
             dilations=(1, 1, 2, 4),
             contract_dilation=False,
-            # The reference initialises every BatchNorm weight to 1 and never
-            # trains it: MMSeg's zero-initialised last BN of each block would
+            # The reference initializes every BatchNorm weight to 1 and never
+            # trains it: MMSeg's zero-initialized last BN of each block would
             # stay 0 and switch the residual branches off for good.
             zero_init_residual=False,
             out_indices=(3, ))

@@ -231,7 +231,7 @@ class ENet(BaseModule):
             Default: dict(type='BN', requires_grad=True).
         pretrained (str, optional): Local checkpoint path; the same as
             ``init_cfg=dict(type='Pretrained', checkpoint=...)``.
-        init_cfg (dict | list[dict], optional): Initialisation. Default:
+        init_cfg (dict | list[dict], optional): Initialization. Default:
             Kaiming on convs, ones/zeros on norm layers.
     """
 

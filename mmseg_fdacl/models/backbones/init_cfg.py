@@ -3,7 +3,7 @@ from typing import Optional, Union
 
 from mmseg.utils import OptConfigType
 
-#: Default initialisation when no weights are given (MMSeg's ResNet habit).
+#: Default initialization when no weights are given (MMSeg's ResNet habit).
 DEFAULT_INIT_CFG = [
     dict(type='Kaiming', layer='Conv2d'),
     dict(type='Constant', val=1, layer=['_BatchNorm', 'GroupNorm'])
@@ -18,7 +18,7 @@ def resolve_init_cfg(owner: str, pretrained: Optional[str],
         owner (str): Backbone name, for error messages.
         pretrained (str, optional): Local checkpoint path; nothing is
             downloaded.
-        init_cfg (dict | list, optional): An explicit initialisation.
+        init_cfg (dict | list, optional): An explicit initialization.
 
     Returns:
         dict | list: ``Pretrained`` from the path, the given ``init_cfg``, or

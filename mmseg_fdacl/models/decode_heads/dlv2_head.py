@@ -27,7 +27,7 @@ class DLV2Head(BaseDecodeHead):
         num_classes (int): Number of classes.
         dilations (Sequence[int]): Dilation rate of each branch.
             Default: (6, 12, 18, 24).
-        init_cfg (dict): Initialisation; DeepLabV2 draws the branch weights
+        init_cfg (dict): Initialization; DeepLabV2 draws the branch weights
             from N(0, 0.01). Default: Normal(std=0.01) on ``aspp_modules``.
         **kwargs: Other :class:`BaseDecodeHead` arguments (``loss_decode``,
             ``in_index``, ``align_corners``, ...). ``channels`` and

@@ -99,7 +99,7 @@ class ENetHead(BaseDecodeHead):
             Default: 0.1.
         norm_cfg (dict): Norm layer config.
             Default: dict(type='BN', requires_grad=True).
-        init_cfg (dict | list[dict]): Initialisation. Default: Kaiming on
+        init_cfg (dict | list[dict]): Initialization. Default: Kaiming on
             convs and transposed convs, ones on norm layers.
         **kwargs: Other :class:`BaseDecodeHead` arguments (``loss_decode``,
             ``align_corners``, ...). ``channels``, ``in_index`` and

@@ -52,7 +52,7 @@ class FCN8sHead(BaseDecodeHead):
         num_classes (int): Number of classes.
         in_index (Sequence[int]): Backbone outputs holding pool3, pool4 and
             fc7. Default: (0, 1, 2) (VGG16's default ``out_indices``).
-        init_cfg (dict): Initialisation of the score layers. Default:
+        init_cfg (dict): Initialization of the score layers. Default:
             Normal(std=0.01) (the transposed convs start bilinear).
         **kwargs: Other :class:`BaseDecodeHead` arguments (``loss_decode``,
             ``align_corners``, ...). ``channels``, ``dropout_ratio`` and

@@ -1,6 +1,6 @@
 """Projection head for pixel embeddings, carrying the contrastive loss.
 
-The two-layer 1x1 projection (conv, BN, ReLU, conv, L2 normalisation) follows
+The two-layer 1x1 projection (conv, BN, ReLU, conv, L2 normalization) follows
 Chen et al., "A Simple Framework for Contrastive Learning of Visual
 Representations" (SimCLR), ICML 2020, applied per pixel as in Wang et al.,
 "Exploring Cross-Image Pixel Contrast for Semantic Segmentation", ICCV 2021.
@@ -22,7 +22,7 @@ def logits_as_embeddings(logits: torch.Tensor) -> torch.Tensor:
     """Use the class scores themselves as pixel embeddings (unit norm).
 
     The method's original contrastive term has no projection head: it feeds
-    the segmentation output to the loss, which L2-normalises it along the
+    the segmentation output to the loss, which L2-normalizes it along the
     class dimension. So this is ``F.normalize(logits, dim=1)`` (not a
     softmax, whose outputs live on the simplex and would make every pair of
     confident same-class pixels nearly identical while leaving little room
@@ -42,7 +42,7 @@ def logits_as_embeddings(logits: torch.Tensor) -> torch.Tensor:
 
 @MODELS.register_module()
 class ProjectionHead(BaseDecodeHead):
-    """Pixel projection head: 1x1 conv, BN, ReLU, 1x1 conv, L2 normalise.
+    """Pixel projection head: 1x1 conv, BN, ReLU, 1x1 conv, L2 normalize.
 
     Usable as ``auxiliary_head`` of any :class:`EncoderDecoder`: its loss is
     the :class:`PixelContrastLoss` against the samples' ``gt_sem_seg`` (one
@@ -56,7 +56,7 @@ class ProjectionHead(BaseDecodeHead):
         embed_dim (int): Embedding dimension D. Default: 256.
         num_classes (int): Only kept for :class:`BaseDecodeHead`; the head
             does not classify. Default: 19.
-        norm_cfg (dict): Normalisation after the first conv.
+        norm_cfg (dict): Normalization after the first conv.
             Default: ``dict(type='BN', requires_grad=True)``.
         loss_decode (dict | Sequence[dict]): Contrastive loss config(s);
             each must build a :class:`PixelContrastLoss`.

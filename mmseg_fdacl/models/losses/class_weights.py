@@ -17,7 +17,7 @@ import warnings
 from typing import List, Optional
 
 WEIGHT_METHODS = ('inverse', 'sqrt_inverse', 'log_inverse')
-NORMALISE_MODES = ('mean', 'max', None)
+NORMALIZE_MODES = ('mean', 'max', None)
 
 # ENet's constant in 1 / ln(c + p).
 _ENET_C = 1.02
@@ -26,15 +26,15 @@ _ENET_C = 1.02
 def class_weights_from_counts(pixel_counts: List[int],
                               *,
                               method: str = 'inverse',
-                              normalise: Optional[str] = 'mean') -> List[float]:
+                              normalize: Optional[str] = 'mean') -> List[float]:
     """Class weights from per-class pixel counts.
 
     Args:
         pixel_counts (list[int]): Pixels per class (ignored pixels excluded).
         method (str): 'inverse' (``1 / p``), 'sqrt_inverse' (``1 / sqrt(p)``)
             or 'log_inverse' (ENet, ``1 / ln(1.02 + p)``), with ``p`` the
-            class's share of the labelled pixels. Default: 'inverse'.
-        normalise (str | None): 'mean' scales the weights to mean 1 (the
+            class's share of the labeled pixels. Default: 'inverse'.
+        normalize (str | None): 'mean' scales the weights to mean 1 (the
             loss keeps its magnitude on a uniform class mix), 'max' to a
             largest weight of 1, None leaves them raw. Default: 'mean'.
 
@@ -46,9 +46,9 @@ def class_weights_from_counts(pixel_counts: List[int],
     if method not in WEIGHT_METHODS:
         raise ValueError(f'class weights: `method` must be one of '
                          f'{WEIGHT_METHODS}, got {method!r}.')
-    if normalise not in NORMALISE_MODES:
-        raise ValueError(f'class weights: `normalise` must be one of '
-                         f'{NORMALISE_MODES}, got {normalise!r}.')
+    if normalize not in NORMALIZE_MODES:
+        raise ValueError(f'class weights: `normalize` must be one of '
+                         f'{NORMALIZE_MODES}, got {normalize!r}.')
     counts = [float(c) for c in pixel_counts]
     if any(c < 0 or not math.isfinite(c) for c in counts):
         raise ValueError('class weights: pixel counts must be finite and '
@@ -56,7 +56,7 @@ def class_weights_from_counts(pixel_counts: List[int],
     total = sum(counts)
     if total <= 0:
         raise ValueError('class weights: all pixel counts are 0; the '
-                         'statistics hold no labelled pixel.')
+                         'statistics hold no labeled pixel.')
     weights = []
     for c in counts:
         p = c / total
@@ -75,9 +75,9 @@ def class_weights_from_counts(pixel_counts: List[int],
                       'the statistics; they get the largest weight of the '
                       'others.')
         weights = [max(present) if w is None else w for w in weights]
-    if normalise == 'mean':
+    if normalize == 'mean':
         scale = len(weights) / sum(weights)
-    elif normalise == 'max':
+    elif normalize == 'max':
         scale = 1.0 / max(weights)
     else:
         scale = 1.0
@@ -87,7 +87,7 @@ def class_weights_from_counts(pixel_counts: List[int],
 def class_weights_from_stats(stats_json_path: str,
                              num_classes: int = 19,
                              method: str = 'inverse',
-                             normalise: Optional[str] = 'mean') -> List[float]:
+                             normalize: Optional[str] = 'mean') -> List[float]:
     """Class weights from the converter's ``class_stats.json``.
 
     Args:
@@ -95,7 +95,7 @@ def class_weights_from_stats(stats_json_path: str,
             class), as written by ``tools/dataset_converters/gta5.py``.
         num_classes (int): Expected number of classes. Default: 19.
         method (str): See :func:`class_weights_from_counts`.
-        normalise (str | None): See :func:`class_weights_from_counts`.
+        normalize (str | None): See :func:`class_weights_from_counts`.
 
     Returns:
         list[float]: ``num_classes`` weights.
@@ -124,4 +124,4 @@ def class_weights_from_stats(stats_json_path: str,
             f'class weights: `pixel_counts` in {stats_json_path} has '
             f'{len(counts)} entries, expected num_classes={num_classes}.')
     return class_weights_from_counts(
-        counts, method=method, normalise=normalise)
+        counts, method=method, normalize=normalize)

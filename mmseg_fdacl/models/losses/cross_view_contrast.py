@@ -28,7 +28,7 @@ def sample_positions(labels: Tensor,
 
     The method draws from every pixel, its pseudo labels having no ignored
     pixel (argmax labels); with thresholded labels ``ignore_as_class=False``
-    draws only from labelled pixels.
+    draws only from labeled pixels.
 
     Args:
         labels (Tensor): ``M`` long labels of the candidate positions.
@@ -36,7 +36,7 @@ def sample_positions(labels: Tensor,
         ignore_index (int): The ignored label. Default: 255.
         ignore_as_class (bool): Draw ignored pixels too and treat the ignore
             label as one more class (the reference code's literal
-            behaviour). Default: False.
+            behavior). Default: False.
 
     Returns:
         Tensor: ``num`` long indices into ``labels`` (empty if none is
@@ -60,9 +60,9 @@ def cross_view_contrast_loss(anchors: Tensor,
     """Cross-view supervised contrast of ``A`` anchors against ``A`` others.
 
     Args:
-        anchors (Tensor): ``A x D`` anchor-view embeddings (normalised here).
+        anchors (Tensor): ``A x D`` anchor-view embeddings (normalized here).
         contrast (Tensor): ``A x D`` other-view embeddings at the same
-            positions (normalised here).
+            positions (normalized here).
         labels (Tensor): ``A`` labels of the positions.
         temperature (float): Softmax temperature. Default: 0.07.
 
@@ -114,7 +114,7 @@ def cross_view_pixel_contrast_loss(anchor_emb: Tensor,
             contrast embedding). The method: 2000. Default: 2000.
         sampling (str | None): 'uniform' (the method's: with replacement),
             'balanced' (class-balanced positions, at most ``max_views`` per
-            class, without replacement) or None (every labelled position).
+            class, without replacement) or None (every labeled position).
         max_views (int): Per-class cap of 'balanced'. Default: 100.
         ignore_index (int): Default: 255.
         ignore_as_class (bool): See :func:`sample_positions` ('uniform'

@@ -1,9 +1,9 @@
-"""Entropy minimisation on unlabelled target predictions.
+"""Entropy minimization on unlabeled target predictions.
 
 Vu et al., "ADVENT: Adversarial Entropy Minimization for Domain Adaptation in
-Semantic Segmentation", CVPR 2019 (normalised entropy, mean over pixels), and
+Semantic Segmentation", CVPR 2019 (normalized entropy, mean over pixels), and
 Yang & Soatto, "FDA: Fourier Domain Adaptation for Semantic Segmentation",
-CVPR 2020, Eq. 5 (Charbonnier penalty ``(H^2 + 1e-8)^eta`` on the normalised
+CVPR 2020, Eq. 5 (Charbonnier penalty ``(H^2 + 1e-8)^eta`` on the normalized
 entropy, eta = 2.0, weight 0.005).
 """
 import math
@@ -21,7 +21,7 @@ _CHARBONNIER_EPS = 1e-8
 
 
 def entropy_map(logits: torch.Tensor) -> torch.Tensor:
-    """Per-pixel normalised entropy ``-sum_c p_c log p_c / log C`` in [0, 1].
+    """Per-pixel normalized entropy ``-sum_c p_c log p_c / log C`` in [0, 1].
 
     Computed in float32 (or float64 for float64 input) from ``log_softmax``,
     so fp16/bf16 logits neither overflow in ``exp`` nor hit ``log(0)``.
@@ -30,7 +30,7 @@ def entropy_map(logits: torch.Tensor) -> torch.Tensor:
         logits (Tensor): Class scores, ``N x C x H x W`` with ``C >= 2``.
 
     Returns:
-        Tensor: ``N x H x W`` normalised entropy.
+        Tensor: ``N x H x W`` normalized entropy.
     """
     if logits.dim() != 4:
         raise ValueError('entropy_map: `logits` must be N x C x H x W, got '
@@ -52,7 +52,7 @@ def entropy_loss(logits: torch.Tensor,
                  mask: Optional[torch.Tensor] = None,
                  *,
                  charbonnier_eta: Optional[float] = None) -> torch.Tensor:
-    """Mean (optionally Charbonnier-penalised) normalised entropy.
+    """Mean (optionally Charbonnier-penalised) normalized entropy.
 
     Args:
         logits (Tensor): ``N x C x H x W`` class scores (any float dtype).
@@ -85,7 +85,7 @@ def entropy_loss(logits: torch.Tensor,
 
 @MODELS.register_module()
 class EntropyLoss(nn.Module):
-    """Entropy minimisation loss (ADVENT form, or FDA's Charbonnier form).
+    """Entropy minimization loss (ADVENT form, or FDA's Charbonnier form).
 
     ``loss = loss_weight * mean_valid(H)`` with ``H = -sum_c p_c log p_c / log C``
     or, with ``charbonnier_eta``, ``loss_weight * mean_valid((H^2 + 1e-8)^eta)``.

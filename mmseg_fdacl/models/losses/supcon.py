@@ -35,7 +35,7 @@ def supcon_loss(feats: torch.Tensor,
     label; the mean is over anchors with at least one positive.
 
     Args:
-        feats (Tensor): ``A x D`` embeddings (normalised here).
+        feats (Tensor): ``A x D`` embeddings (normalized here).
         labels (Tensor): ``A`` labels, no ignored entries.
         temperature (float): T. Default: 0.07.
         base_temperature (float, optional): T_base; None means T (no
@@ -94,7 +94,7 @@ def pixel_contrast_loss(embeddings: TensorOrSeq,
                         label_downsample: str = 'nearest') -> torch.Tensor:
     """Supervised contrastive loss over the pixels of one or more views.
 
-    Views are e.g. the target image and its source-stylised copy. Positives
+    Views are e.g. the target image and its source-stylized copy. Positives
     of an anchor are all sampled pixels with its label, in its own view and
     in the others; the anchor itself is never its own positive.
 

@@ -1,9 +1,9 @@
-"""Cross-entropy averaged over labelled pixels, with class weights.
+"""Cross-entropy averaged over labeled pixels, with class weights.
 
 The reference DeepLabV2 code (YanchaoYang/FDA ``model/deeplab.py``
 ``CrossEntropy2d``) masks the ignore label out and calls ``F.cross_entropy``
 with the class weights: the loss is ``sum_i w[y_i] l_i / sum_i w[y_i]`` over the
-labelled pixels only. MMSeg 1.2.2's ``CrossEntropyLoss`` averages over every
+labeled pixels only. MMSeg 1.2.2's ``CrossEntropyLoss`` averages over every
 pixel unless ``avg_non_ignore=True``, and with ``class_weight`` it indexes the
 weight table with the label itself, which fails on the ignore label 255
 (IndexError on CPU, a device-side assert on GPU).
@@ -32,7 +32,7 @@ def valid_pixel_cross_entropy(pred: Tensor,
         ignore_index (int): The ignored label. Default: 255.
 
     Returns:
-        Tensor: A scalar; 0 (with the graph kept) when no pixel is labelled.
+        Tensor: A scalar; 0 (with the graph kept) when no pixel is labeled.
     """
     valid = label != ignore_index
     if not bool(valid.any()):

@@ -2,13 +2,13 @@
 
 Losses of one iteration (each switched by its weight):
 
-* cross-entropy on the source batch (plain, grayscale or FDA-stylised into the
+* cross-entropy on the source batch (plain, grayscale or FDA-stylized into the
   target style by :class:`UDADataPreProcessor`);
-* entropy minimisation on the target batch (Vu et al., "ADVENT", CVPR 2019;
+* entropy minimization on the target batch (Vu et al., "ADVENT", CVPR 2019;
   with FDA's Charbonnier penalty, Yang & Soatto, CVPR 2020);
 * a pixel-level supervised contrastive loss (Khosla et al., NeurIPS 2020,
   per pixel as Wang et al., ICCV 2021) between the target and its
-  source-stylised copy, both labelled by the target's pseudo label;
+  source-stylized copy, both labeled by the target's pseudo label;
 * optionally cross-entropy on the target pseudo labels (FDA's self-training).
 
 Only the loss differs from :class:`mmseg.models.EncoderDecoder`: ``predict``
@@ -66,7 +66,7 @@ class UDAEncoderDecoder(EncoderDecoder):
         contrast_loss (dict): The contrastive loss config, without
             ``loss_weight``. Default: ``dict(type='PixelContrastLoss')``.
         embedding (str): ``'projection'`` (the auxiliary ProjectionHead) or
-            ``'logits'`` (L2-normalised class scores). Default: 'projection'.
+            ``'logits'`` (L2-normalized class scores). Default: 'projection'.
         lambda_pseudo_ce (float): Weight of cross-entropy on the target
             pseudo labels. Default: 0.
         warmup_iters (int): Iterations before the target terms (entropy,
@@ -86,7 +86,7 @@ class UDAEncoderDecoder(EncoderDecoder):
             ``'native'`` samples at the decoder's resolution, with the labels
             downsampled. Default: 'input'.
         forward_views (str): ``'separate'`` runs the network once per view
-            (source, target, stylised target), so BatchNorm statistics stay
+            (source, target, stylized target), so BatchNorm statistics stay
             per domain, as the reference code; ``'joint'`` concatenates the
             views into one batch (one pass, shared statistics; views must
             have the same size). Default: 'separate'.
@@ -193,7 +193,7 @@ class UDAEncoderDecoder(EncoderDecoder):
                        False):
             raise ValueError(
                 'UDAEncoderDecoder: lambda_cl > 0 contrasts the target with '
-                'its source-stylised copy; use UDADataPreProcessor with '
+                'its source-stylized copy; use UDADataPreProcessor with '
                 'fda=dict(..., target_to_source=True).')
 
     # -- helpers ---------------------------------------------------------
@@ -238,8 +238,8 @@ class UDAEncoderDecoder(EncoderDecoder):
                inputs: Tensor) -> Tensor:
         """Contrastive embeddings of one view, at ``embedding_resolution``.
 
-        Class logits are upsampled before they are L2-normalised (the
-        method normalises the full-resolution logits inside its loss).
+        Class logits are upsampled before they are L2-normalized (the
+        method normalizes the full-resolution logits inside its loss).
         """
         if self.embedding == 'projection':
             emb = self.auxiliary_head.forward(feats)
@@ -271,8 +271,8 @@ class UDAEncoderDecoder(EncoderDecoder):
         """Compute the configured losses (no backward here).
 
         Args:
-            inputs (Tensor): Source images ``N x 3 x H x W`` (normalised,
-                possibly stylised).
+            inputs (Tensor): Source images ``N x 3 x H x W`` (normalized,
+                possibly stylized).
             data_samples (list[SegDataSample]): Source samples with
                 ``gt_sem_seg``.
             target_inputs (Tensor, optional): Target images.

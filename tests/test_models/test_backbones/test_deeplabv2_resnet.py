@@ -43,7 +43,7 @@ def test_batchnorm_affine_frozen_statistics_updated():
     bns = [mod for mod in m.modules() if isinstance(mod, torch.nn.BatchNorm2d)]
     assert bns and all(not p.requires_grad for b in bns
                        for p in b.parameters())
-    # The reference initialises BN weights to 1 (no zero-init residual).
+    # The reference initializes BN weights to 1 (no zero-init residual).
     assert all(float(b.weight.min()) == 1.0 for b in bns)
     m.train()
     before = m.bn1.running_mean.clone()

@@ -96,7 +96,7 @@ def test_vgg16_loads_torchvision_layout_checkpoint(tmp_path):
         if key.startswith('features.'):
             torch.testing.assert_close(model.state_dict()[key], ckpt[key])
     # The convolutionalised fc6 on a 7x7 pool5 map equals the Linear layer
-    # at the centre pixel; fc7 equals its Linear layer.
+    # at the center pixel; fc7 equals its Linear layer.
     pool5 = torch.randn(1, c5, 7, 7)
     linear6 = F.linear(pool5.flatten(1), ckpt['classifier.0.weight'],
                        ckpt['classifier.0.bias'])

@@ -23,7 +23,7 @@ def test_logits_as_embeddings():
     logits = torch.randn(1, 19, 3, 4) * 5
     emb = logits_as_embeddings(logits)
     assert torch.allclose(emb.norm(dim=1), torch.ones(1, 3, 4), atol=1e-5)
-    # Same direction as the logits (an L2 normalisation, not a softmax).
+    # Same direction as the logits (an L2 normalization, not a softmax).
     assert torch.allclose(emb * logits.norm(dim=1, keepdim=True), logits,
                           atol=1e-4)
 

@@ -23,23 +23,23 @@ def _write_stats(path, counts):
     return str(path)
 
 
-def test_inverse_frequency_mean_normalised(tmp_path):
+def test_inverse_frequency_mean_normalized(tmp_path):
     path = _write_stats(tmp_path / 'class_stats.json', [100, 300])
     # p = (0.25, 0.75) -> 1/p = (4, 4/3) -> mean 8/3 -> (1.5, 0.5)
     assert class_weights_from_stats(path, num_classes=2) == pytest.approx(
         [1.5, 0.5])
     sqrt = class_weights_from_stats(path, 2, method='sqrt_inverse',
-                                    normalise=None)
+                                    normalize=None)
     assert sqrt == pytest.approx([2.0, 1 / math.sqrt(0.75)])
     enet = class_weights_from_stats(path, 2, method='log_inverse',
-                                    normalise='max')
+                                    normalize='max')
     assert enet == pytest.approx(
         [1.0, math.log(1.02 + 0.25) / math.log(1.02 + 0.75)])
 
 
 def test_missing_class_gets_largest_weight():
     with pytest.warns(UserWarning, match=r'\[2\]'):
-        w = class_weights_from_counts([10, 30, 0], normalise=None)
+        w = class_weights_from_counts([10, 30, 0], normalize=None)
     assert w[2] == w[0] == pytest.approx(4.0)
 
 

@@ -115,7 +115,7 @@ def test_module_validates_its_options():
         PixelContrastLoss(form='cross_view')([emb_t], lab)
 
 
-def test_nothing_labelled_gives_zero_with_graph():
+def test_nothing_labeled_gives_zero_with_graph():
     emb_t, emb_ts, lab = _views()
     lab[:] = 255
     out = PixelContrastLoss(form='cross_view', sampling='uniform')(

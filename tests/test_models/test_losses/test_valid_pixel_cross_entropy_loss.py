@@ -1,4 +1,4 @@
-"""Cross-entropy over labelled pixels, class-weighted, as the reference."""
+"""Cross-entropy over labeled pixels, class-weighted, as the reference."""
 import pytest
 import torch
 import torch.nn.functional as F
