@@ -54,8 +54,8 @@ def make_batch(mode: str,
     """A collated batch as the dataloader yields it for a training mode.
 
     Args:
-        mode (str): ``'source-only'`` (labelled source images only),
-            ``'stage1'`` (plus unlabelled target images) or ``'stage2'``
+        mode (str): ``'source-only'`` (labeled source images only),
+            ``'stage1'`` (plus unlabeled target images) or ``'stage2'``
             (plus target images with pseudo labels).
         batch (int): Images per domain.
         crop (Sequence[int]): ``(H, W)``.

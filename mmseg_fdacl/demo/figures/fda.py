@@ -18,7 +18,7 @@ Panel = Tuple[str, np.ndarray, List[float]]
 
 
 def _log_amplitude(img: np.ndarray) -> np.ndarray:
-    """Centred ``log(1 + |F|)`` averaged over channels."""
+    """Centered ``log(1 + |F|)`` averaged over channels."""
     spec = np.fft.fft2(np.atleast_3d(img).astype(np.float64), axes=(0, 1))
     amp = np.log1p(np.abs(spec)).mean(axis=2)
     return np.fft.fftshift(amp)
@@ -58,7 +58,7 @@ def _panels(src: np.ndarray, trg: np.ndarray,
 def _spectrum_view(h: int, w: int, b_max: float,
                    zoom: bool) -> Tuple[int, int, int, int]:
     """Rows and columns ``(r0, r1, c0, c1)`` of the spectra shown: with
-    ``zoom`` the centre, 4x the largest window (at least 8 pixels)."""
+    ``zoom`` the center, 4x the largest window (at least 8 pixels)."""
     ch, cw = h // 2, w // 2
     half = max(4 * int(np.floor(min(h, w) * b_max)), 8)
     if zoom and 2 * half + 1 < min(h, w):
@@ -68,7 +68,7 @@ def _spectrum_view(h: int, w: int, b_max: float,
 
 def _mark_windows(ax, h: int, w: int, betas: Sequence[float],
                   solid: bool) -> None:
-    """The swapped ``(2b+1) x (2b+1)`` window of each beta, centred."""
+    """The swapped ``(2b+1) x (2b+1)`` window of each beta, centered."""
     from matplotlib.patches import Rectangle
     ch, cw = h // 2, w // 2
     for beta in betas:
@@ -97,7 +97,7 @@ def draw_fda_figure(src: np.ndarray,
 
     Top row: source, target, the source in the target's style for each beta,
     and the target in the source's style (largest beta). Bottom row: the
-    centred log-amplitude spectra (mean over channels) of each, with the
+    centered log-amplitude spectra (mean over channels) of each, with the
     swapped ``(2b+1) x (2b+1)`` window marked. The target is resized to the
     source's size (bilinear), as :func:`fda_amplitude_swap_np` does.
 
@@ -108,7 +108,7 @@ def draw_fda_figure(src: np.ndarray,
             Default: (0.01, 0.05, 0.09).
         channel_order (str): ``'bgr'`` (as ``mmcv.imread`` loads) or
             ``'rgb'``. Default: 'bgr'.
-        zoom (bool): Show only the centre of the spectra (4x the largest
+        zoom (bool): Show only the center of the spectra (4x the largest
             window) so small windows stay visible. Default: True.
         dpi (int): Resolution of the rendered figure. Default: 100.
 
@@ -148,7 +148,7 @@ def draw_fda_figure(src: np.ndarray,
         # Windows of every beta on the originals, the used one on the others.
         _mark_windows(ax, h, w, marked or betas, solid=bool(marked))
         ax.set_title(
-            'log amplitude' + (' (centre)' if zoom else ''), fontsize=7)
+            'log amplitude' + (' (center)' if zoom else ''), fontsize=7)
         ax.set_xticks([])
         ax.set_yticks([])
     fig.tight_layout()

@@ -10,10 +10,10 @@ from .classes import (BICYCLE, BUILDING, BUS, CAR, FENCE, LIGHT, MOTORCYCLE,
                       SKY, TERRAIN, TRAIN, TRUCK, VEGETATION, WALL)
 from .geometry import Canvas
 
-# Base RGB colours per class: a palette (one entry drawn per instance) and the
+# Base RGB colors per class: a palette (one entry drawn per instance) and the
 # per-channel standard deviation of the instance variation. Several classes
 # share hues (grey building / wall / pole / road, white car / sidewalk), so a
-# model has to use shape and context as well as colour.
+# model has to use shape and context as well as color.
 PALETTES: Dict[int, Tuple[List[Tuple[int, int, int]], float]] = {
     ROAD: ([(72, 70, 76)], 4.0),
     SIDEWALK: ([(160, 150, 146), (150, 140, 120)], 5.0),
@@ -70,7 +70,7 @@ def camera_look(rng: np.random.Generator, canvas: Canvas) -> np.ndarray:
     """Render the target ("camera-like") appearance of a scene.
 
     Steps, in order: per-class texture, depth haze, illumination gradient,
-    colour response (desaturation, white balance gains, exposure, gamma),
+    color response (desaturation, white balance gains, exposure, gamma),
     vignetting, lens blur, sensor noise.
     """
     h, w = canvas.label.shape
@@ -92,7 +92,7 @@ def camera_look(rng: np.random.Generator, canvas: Canvas) -> np.ndarray:
     ang = rng.uniform(0, 2 * np.pi)
     g = (np.cos(ang) * (xx / w - 0.5) + np.sin(ang) * (yy / h - 0.5))
     img *= (1 + rng.uniform(0.3, 0.6) * g)[..., None]
-    # Colour response: desaturate, warm/green cast, exposure, gamma.
+    # Color response: desaturate, warm/green cast, exposure, gamma.
     luma = img @ np.array([0.299, 0.587, 0.114], np.float32)
     sat = rng.uniform(0.45, 0.65)
     img = luma[..., None] + sat * (img - luma[..., None])

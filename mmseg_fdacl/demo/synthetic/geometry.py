@@ -8,7 +8,7 @@ from mmseg_fdacl.datasets.label_ids import IGNORE_INDEX
 
 
 class Canvas:
-    """Label, colour and depth buffers with painter's-algorithm primitives.
+    """Label, color and depth buffers with painter's-algorithm primitives.
 
     Every primitive rasterises into a mask cropped to its bounding box, so a
     small object costs little whatever the image size. Coordinates are
@@ -96,7 +96,7 @@ class Canvas:
 class Camera:
     """A pinhole camera at height ``hc`` looking along +z over flat ground.
 
-    World: x right from the road centre, y up, z forward (metres); the camera
+    World: x right from the road center, y up, z forward (metres); the camera
     sits at lateral position ``x``. ``project`` maps world points to pixels;
     the horizon row is ``yh`` and the vanishing point column ``xv``.
     """

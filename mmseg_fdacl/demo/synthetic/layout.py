@@ -56,8 +56,8 @@ class LayoutMixin(SceneState):
         lane = (np.abs(np.abs(gx) - self.road_w / 4) < 0.08) & (np.mod(
             gz, 9.0) < 3.0) & (
                 lab == ROAD)
-        centre = (np.abs(gx) < 0.08) & (lab == ROAD)
-        img[lane | centre] = (230, 230, 220)
+        center = (np.abs(gx) < 0.08) & (lab == ROAD)
+        img[lane | center] = (230, 230, 220)
         curb = (np.abs(np.abs(gx) - self.road_w / 2) < 0.15) & (
             lab == SIDEWALK)
         img[curb] = shade(colors[SIDEWALK], 1.2)

@@ -50,7 +50,7 @@ class VehicleMixin(SceneState):
                     if rng.random() < 0.6:
                         slots.append((x, z, True))
                     z += rng.uniform(5, 8)
-        if rng.random() < 0.05:  # a tram on tracks along the road centre
+        if rng.random() < 0.05:  # a tram on tracks along the road center
             slots.append((rng.normal(0, 0.5), rng.uniform(8, 40), 'train'))
         for _ in range(rng.poisson(0.35)):  # cyclists along the curb
             side = -1 if rng.random() < 0.5 else 1

@@ -37,7 +37,7 @@ def _write_png(path: str, arr: np.ndarray) -> None:
 
 def _write_palette_png(path: str, label_ids: np.ndarray) -> None:
     """Label ids as a palette PNG, the encoding of GTA5's ``labels/*.png``
-    (pixel values are the ids; the palette shows Cityscapes' colours)."""
+    (pixel values are the ids; the palette shows Cityscapes' colors)."""
     from mmseg.datasets import CityscapesDataset
     from PIL import Image
     palette = np.zeros((256, 3), np.uint8)
@@ -135,7 +135,7 @@ def generate_uda_data(out_dir: str,
         out_dir (str): Output root; ``gta5/`` and ``cityscapes/`` are made in
             it. Existing files of the same names are overwritten.
         num_source (int): Number of source (GTA5-layout) images.
-        num_target_train (int): Number of target train images (unlabelled
+        num_target_train (int): Number of target train images (unlabeled
             for adaptation; their labels are written for the oracle and
             pseudo-label evaluation).
         num_target_val (int): Number of target val images.
@@ -154,7 +154,7 @@ def generate_uda_data(out_dir: str,
         dict: ``source_root``, ``target_root``, ``size``, ``seed`` and the
         label statistics ``source``, ``target_train``, ``target_val``, each
         with ``classes``, ``num_images``, ``pixel_counts``,
-        ``ignored_pixels``, ``frequencies`` (over labelled pixels) and
+        ``ignored_pixels``, ``frequencies`` (over labeled pixels) and
         ``images_with_class``. The same dict is saved as
         ``out_dir/synthetic_stats.json``.
     """
