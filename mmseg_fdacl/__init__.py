@@ -10,4 +10,11 @@ from . import apis, datasets, engine, models, utils  # noqa: F401
 # mmengine/MMSeg checkpoints hold so --resume and load_from work safely.
 utils.register_checkpoint_safe_globals()
 
+# Resolve oneMKL's VML kernels before any multi-threaded call: the first
+# concurrent call can silently run a low-accuracy kernel on one thread's
+# chunk (pytorch/pytorch#188792), which made seeded runs differ.
+from .utils.mkl_warmup import warm_up_mkl_vml  # noqa: E402
+
+warm_up_mkl_vml()
+
 __version__ = '0.1.0'

@@ -81,7 +81,9 @@ train_dataloader = dict(
     batch_size=batch_size,
     num_workers=0,
     persistent_workers=False,
-    sampler=dict(type='InfiniteSampler', shuffle=True),
+    # Resumable: a resumed run skips the consumed batches without loading
+    # them (see train_cfg and the rng_state hook).
+    sampler=dict(type='ResumableInfiniteSampler', shuffle=True),
     dataset=source_dataset)
 test_dataloader = dict(
     batch_size=1,
@@ -113,7 +115,10 @@ param_scheduler = [
         by_epoch=False)
 ]
 # No validation during training: the pipeline evaluates every model once.
-train_cfg = dict(type='IterBasedTrainLoop', max_iters=max_iters)
+# Fault tolerance as in the full configs: a run killed and resumed with
+# --resume ends bit-identical to an uninterrupted one (CPU, num_workers=0):
+# resumable loop and sampler, RNG states in checkpoints, atomic saves.
+train_cfg = dict(type='ResumableIterBasedTrainLoop', max_iters=max_iters)
 val_cfg = None
 val_dataloader = None
 val_evaluator = None
@@ -121,10 +126,11 @@ test_cfg = dict(type='TestLoop')
 default_hooks = dict(
     logger=dict(type='LoggerHook', interval=20, log_metric_by_epoch=False),
     checkpoint=dict(
-        type='CheckpointHook',
+        type='AtomicCheckpointHook',
         by_epoch=False,
         interval=max_iters,
         max_keep_ckpts=1,
         save_best=None),
+    rng_state=dict(type='RNGStateHook'),
     visualization=dict(type='SegVisualizationHook', draw=False))
 env_cfg = dict(cudnn_benchmark=False, dist_cfg=dict(backend='gloo'))
