@@ -19,11 +19,18 @@ Examples::
     python tools/run_pipeline.py --demo --status
     python tools/run_pipeline.py --demo --steps evaluate report
 
+    # The stage-2 ablation rows, and every training once per seed (mean and
+    # standard deviation over seeds in the table).
+    python tools/run_pipeline.py --demo --ablation
+    python tools/run_pipeline.py --demo --seeds 0 1 2
+
 A training step is done when ``<work_dir>/<step>/iter_<max_iters>.pth``
 exists (an interrupted one resumes from its last checkpoint); pseudo labels
 when their ``manifest.json`` is complete; evaluation when every
 ``<work_dir>/eval/<row>.json`` exists; the report when ``results.json``
-exists. Delete a step's output to redo it.
+exists. Delete a step's output to redo it. With ``--seeds`` each seed is a
+pipeline in ``<work_dir>/seed_<s>/`` and ``<work_dir>/results.json`` the
+aggregate (see mmseg_fdacl/demo/seeds.py).
 """
 import argparse
 import os
@@ -36,6 +43,7 @@ from mmengine.logging import print_log
 import mmseg_fdacl  # noqa: F401  (registers the components)
 from mmseg_fdacl.demo.pipeline import Pipeline
 from mmseg_fdacl.demo.report import format_console
+from mmseg_fdacl.demo.seeds import SeedSweep, format_console_seeds
 from mmseg_fdacl.demo.spec import STEPS, check_spec, load_spec
 
 REPO_ROOT = osp.dirname(osp.dirname(osp.abspath(__file__)))
@@ -64,7 +72,19 @@ def parse_args(argv=None) -> argparse.Namespace:
     parser.add_argument(
         '--stage2-from-stage1',
         action='store_true',
-        help='initialise stage 2 from the stage-1 checkpoint')
+        help='initialize stage 2 from the stage-1 checkpoint')
+    parser.add_argument(
+        '--ablation',
+        action='store_true',
+        help='add the stage-2 ablation rows (the spec\'s `ablation`, else '
+        'the demo\'s configs/fdacl/demo/stage2_*.py)')
+    parser.add_argument(
+        '--seeds',
+        nargs='+',
+        type=int,
+        metavar='SEED',
+        help='run every training step once per seed (in <work_dir>/seed_<s>) '
+        'and report mean and standard deviation over the seeds')
     parser.add_argument(
         '--steps', nargs='+', choices=STEPS, help='run only these steps')
     parser.add_argument(
@@ -91,6 +111,10 @@ def build_spec(args: argparse.Namespace) -> dict:
         spec['pseudo_labels']['beta'] = args.pseudo_beta
     if args.stage2_from_stage1:
         spec['stage2_load_from_stage1'] = True
+    if args.ablation and not spec.get('ablation'):
+        spec['ablation'] = True
+    if args.seeds:
+        spec['seeds'] = args.seeds
     return check_spec(spec, args.pipeline or ('demo' if args.demo else
                                               'command line'))
 
@@ -102,14 +126,15 @@ def main(argv=None) -> int:
     except (ValueError, FileNotFoundError) as e:
         print(f'error: {e}', file=sys.stderr)
         return 2
-    pipe = Pipeline(spec)
+    pipe = SeedSweep(spec) if spec['seeds'] else Pipeline(spec)
     if args.status:
+        width = max([14] + [len(s) for s in pipe.steps()])
         for step in pipe.steps():
             try:
                 state = 'done' if pipe.is_done(step) else 'to do'
             except RuntimeError as e:
                 state = f'stale: {e}'
-            print(f'{step:<14} {state}')
+            print(f'{step:<{width}} {state}')
         return 0
     start = time.time()
     try:
@@ -121,7 +146,8 @@ def main(argv=None) -> int:
               f'{", ".join(pipe.ran) or "nothing"}; skipped: '
               f'{", ".join(pipe.skipped) or "nothing"}).', logger='current')
     if table:
-        print(format_console(table))
+        print(format_console_seeds(table) if table.get('seeds') else
+              format_console(table))
         print(f'Markdown table and figures: {spec["work_dir"]}')
     return 0
 

@@ -8,6 +8,8 @@ Import the parts from their modules:
   the GTA5/Cityscapes data tree).
 * :mod:`.spec`, :mod:`.pipeline`, :mod:`.runs`: the pipeline spec, the
   resumable driver (``tools/run_pipeline.py``) and its MMSeg runners.
+* :mod:`.seeds`: one spec run once per seed, and the table aggregated over
+  the seeds (mean and standard deviation).
 * :mod:`.evaluation`: ``Runner.test()`` with MMSeg's ``IoUMetric`` per
   model, and the pseudo-label row.
 * :mod:`.report`, :mod:`.plots`, :mod:`.figures`: the table (Markdown,

@@ -13,7 +13,10 @@ resumes where it stopped):
    (:func:`mmseg_fdacl.apis.generate_pseudo_labels`; done when its manifest
    is complete).
 4. ``stage2``: trained with those pseudo labels (optionally initialized from
-   stage 1).
+   stage 1); then the ablation steps the spec has (``ablation``: pseudo-label
+   CE instead of CL, no entropy, CL on the target's labels, FDA only), each
+   trained like stage 2, with the pseudo labels where its target pipeline
+   loads them.
 5. ``oracle``: trained on the target's own labels (an upper bound).
 6. ``evaluate``: per-class IoU of every model on the target evaluation split
    (``Runner.test()`` with MMSeg's ``IoUMetric``), and of the pseudo labels
@@ -49,8 +52,8 @@ from .figures import prediction_grid, save_fda_figure
 from .plots import plot_bars, plot_losses
 from .report import format_console, format_markdown, results_table
 from .runs import train
-from .spec import (ROWS, STEPS, TRAIN_STEPS, check_spec, final_checkpoint,
-                   load_step_cfg)
+from .spec import (ROWS, STAGE2_STEPS, STEPS, TRAIN_STEPS, check_spec,
+                   final_checkpoint, load_step_cfg, loads_pseudo_labels)
 from .synthetic import format_class_table, generate_uda_data
 
 Logger = Callable[[str], None]
@@ -128,11 +131,19 @@ class Pipeline:
         """Outputs of earlier steps that a step's output is made from."""
         if step == 'pseudo_labels':
             return [self._output('stage1')]
-        if step == 'stage2':
-            return [self._output('pseudo_labels')
-                    ] + ([self._output('stage1')]
-                         if self.spec['stage2_load_from_stage1'] else [])
-        return []
+        inputs = []
+        if step in STAGE2_STEPS:
+            if self._reads_pseudo_labels(step):
+                inputs.append(self._output('pseudo_labels'))
+            if self.spec['stage2_load_from_stage1']:
+                inputs.append(self._output('stage1'))
+        return inputs
+
+    def _reads_pseudo_labels(self, step: str) -> bool:
+        """Whether a stage-2-like step trains with the pseudo labels: stage 2
+        always (a config without ``LoadPseudoLabel`` then fails), an ablation
+        step when its target pipeline loads them."""
+        return step == 'stage2' or loads_pseudo_labels(self.cfg(step))
 
     def _stale(self, output: str, inputs: Sequence[str]) -> List[str]:
         """Inputs newer than ``output`` (it was made from older ones)."""
@@ -234,8 +245,9 @@ class Pipeline:
     def _run_train(self, step: str) -> None:
         cfg = self.cfg(step)
         load_from = pseudo_dir = None
-        if step == 'stage2':
-            pseudo_dir = self.pseudo_label_dir
+        if step in STAGE2_STEPS:
+            if self._reads_pseudo_labels(step):
+                pseudo_dir = self.pseudo_label_dir
             if self.spec['stage2_load_from_stage1']:
                 load_from = final_checkpoint(
                     self.step_dir('stage1'), self.cfg('stage1'))

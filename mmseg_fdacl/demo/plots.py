@@ -61,8 +61,25 @@ def plot_losses(work_dirs: Dict[str, str], out_file: str) -> None:
     plt.close(fig)
 
 
+def _bar_label(row: dict) -> str:
+    """Legend entry: the method and its mIoU (``mean ± std`` over seeds)."""
+    std = row.get('mIoU_std')
+    if std is None:
+        return f'{row["method"]} ({row["mIoU"]:.1f})'
+    return f'{row["method"]} ({row["mIoU"]:.1f} ± {std:.1f})'
+
+
 def plot_bars(table: dict, out_file: str) -> None:
-    """Per-class IoU bars, one color per row of the table."""
+    """Per-class IoU bars, one color per row of the table.
+
+    Rows with ``IoU_std`` (a table aggregated over seeds, see
+    :func:`mmseg_fdacl.demo.seeds.aggregate_tables`) get error bars of one
+    standard deviation.
+
+    Args:
+        table (dict): A results table (``classes``, ``rows``).
+        out_file (str): The PNG written.
+    """
     plt = _pyplot()
     rows = table['rows']
     classes = table['classes']
@@ -71,11 +88,18 @@ def plot_bars(table: dict, out_file: str) -> None:
     fig, ax = plt.subplots(figsize=(14, 4))
     for i, row in enumerate(rows):
         vals = [0 if v is None else v for v in row['IoU']]
+        kwargs = {}
+        if row.get('IoU_std') is not None:
+            kwargs = dict(
+                yerr=[0 if v is None else v for v in row['IoU_std']],
+                capsize=1.5,
+                error_kw=dict(elinewidth=0.6))
         ax.bar(
             x + (i - (len(rows) - 1) / 2) * w,
             vals,
             w,
-            label=f'{row["method"]} ({row["mIoU"]:.1f})')
+            label=_bar_label(row),
+            **kwargs)
     ax.set_xticks(x)
     ax.set_xticklabels(classes, rotation=45, ha='right')
     ax.set_ylabel('IoU (%)')

@@ -1,17 +1,38 @@
 """The pipeline spec: which configs make which step, and where outputs go."""
 import copy
 import os.path as osp
+from typing import Dict, List, Optional, Sequence, Union
 
 from mmengine.config import Config
 
-TRAIN_STEPS = ('source_only', 'fda', 'stage1', 'stage2', 'oracle')
-STEPS = ('data', 'source_only', 'fda', 'stage1', 'pseudo_labels', 'stage2',
-         'oracle', 'evaluate', 'report')
+# Ablation rows of stage 2 (``--ablation``): each trained like stage 2 (from
+# the stage-1 checkpoint with ``stage2_load_from_stage1``, same schedule).
+ABLATION_ROWS = (
+    ('stage2_pseudo_ce', 'Stage 2, pseudo-label CE instead of CL'),
+    ('stage2_no_ent', 'Stage 2 without entropy'),
+    ('stage2_cl_gt', 'Stage 2, CL on target labels (upper bound)'),
+    ('stage2_fda_only', 'Stage 2, FDA only'))
+ABLATION_STEPS = tuple(k for k, _ in ABLATION_ROWS)
+# The demo's ablation configs (``ablation=True``), relative to the repository
+# root as the demo spec's configs are.
+DEMO_ABLATION = dict(
+    stage2_pseudo_ce='configs/fdacl/demo/stage2_pseudo-ce.py',
+    stage2_no_ent='configs/fdacl/demo/stage2_no-ent.py',
+    stage2_cl_gt='configs/fdacl/demo/stage2_cl-gt.py',
+    stage2_fda_only='configs/fdacl/demo/stage2_fda-only.py')
+# Steps trained like stage 2: initialized from stage 1 (optionally) and given
+# the pseudo labels when their target pipeline loads them.
+STAGE2_STEPS = ('stage2', ) + ABLATION_STEPS
+TRAIN_STEPS = ('source_only', 'fda', 'stage1') + STAGE2_STEPS + ('oracle', )
+STEPS = ('data', 'source_only', 'fda', 'stage1', 'pseudo_labels'
+         ) + STAGE2_STEPS + ('oracle', 'evaluate', 'report')
 # Table rows: (key, label). ``pseudo_labels`` is scored on the target train
-# split, over the pixels it labels; the others on the evaluation split.
+# split, over the pixels it labels; the others on the evaluation split. Rows
+# whose step the spec has no config for are left out.
 ROWS = (('source_only', 'Source only'), ('fda', 'FDA (single beta)'),
         ('stage1', 'Stage 1 (trg in trg)'), ('pseudo_labels', 'Pseudo labels'),
-        ('stage2', 'Stage 2 (FDA + CL)'), ('oracle', 'Oracle (target labels)'))
+        ('stage2', 'Stage 2 (FDA + CL)')) + ABLATION_ROWS + (
+            ('oracle', 'Oracle (target labels)'), )
 NUM_VIS = 4
 
 
@@ -26,7 +47,11 @@ def load_spec(path: str) -> dict:
     ``stage2_load_from_stage1`` (bool), ``data`` (optional dict of
     :func:`mmseg_fdacl.demo.synthetic.generate_uda_data` arguments plus
     ``out_dir``), ``cfg_options`` (optional dict step -> dict merged into that
-    config), ``num_vis`` (int).
+    config), ``num_vis`` (int), ``ablation`` (optional: True for the demo's
+    ablation configs :data:`DEMO_ABLATION`, or a dict step -> config path,
+    steps from :data:`ABLATION_STEPS`; their rows follow stage 2), ``seeds``
+    (optional list of ints: one run per seed, see
+    :mod:`mmseg_fdacl.demo.seeds`).
 
     Args:
         path (str): The spec file.
@@ -57,6 +82,10 @@ def check_spec(spec: dict, name: str = 'spec') -> dict:
     if not isinstance(configs, dict):
         raise ValueError(f'{name}: `configs` must be a dict step -> config '
                          f'path, got {configs!r}.')
+    spec['ablation'] = _check_ablation(spec.get('ablation'), name)
+    for step, path in spec['ablation'].items():
+        configs.setdefault(step, path)
+    spec['seeds'] = _check_seeds(spec.get('seeds'), name)
     unknown = sorted(set(configs) - set(TRAIN_STEPS))
     if unknown:
         raise ValueError(f'{name}: unknown steps {unknown} in `configs`; '
@@ -76,6 +105,64 @@ def check_spec(spec: dict, name: str = 'spec') -> dict:
     spec.setdefault('cfg_options', {})
     spec.setdefault('num_vis', NUM_VIS)
     return spec
+
+
+def _check_ablation(ablation: Union[None, bool, dict],
+                    name: str) -> Dict[str, str]:
+    """The ablation configs a spec asks for (step -> config path).
+
+    Args:
+        ablation (bool | dict | None): None or False (none), True (the demo's,
+            :data:`DEMO_ABLATION`) or a dict step -> config path.
+        name (str): What error messages call the spec.
+
+    Returns:
+        dict: Step -> config path; empty without ablation rows.
+
+    Raises:
+        ValueError: Not one of those, or a step outside
+            :data:`ABLATION_STEPS`.
+    """
+    if ablation is None or ablation is False:
+        return {}
+    if ablation is True:
+        return dict(DEMO_ABLATION)
+    if not isinstance(ablation, dict):
+        raise ValueError(f'{name}: `ablation` must be a bool or a dict step '
+                         f'-> config path, got {ablation!r}.')
+    unknown = sorted(set(ablation) - set(ABLATION_STEPS))
+    if unknown:
+        raise ValueError(f'{name}: unknown ablation steps {unknown}; '
+                         f'allowed: {ABLATION_STEPS}.')
+    return {k: v for k, v in ablation.items() if v}
+
+
+def _check_seeds(seeds: Optional[Sequence[int]],
+                 name: str) -> Optional[List[int]]:
+    """The spec's seeds: None (one run, the configs' own seeds) or a list
+    of distinct ints >= 0.
+
+    Raises:
+        ValueError: An empty list, a repeated seed or not an int >= 0.
+    """
+    if seeds is None:
+        return None
+    seeds = list(seeds)
+    bad = [s for s in seeds
+           if not isinstance(s, int) or isinstance(s, bool) or s < 0]
+    if not seeds or bad or len(set(seeds)) != len(seeds):
+        raise ValueError(f'{name}: `seeds` must be distinct ints >= 0, got '
+                         f'{seeds!r}.')
+    return seeds
+
+
+def loads_pseudo_labels(cfg: Config) -> bool:
+    """Whether a stage-2-like config's target pipeline reads pseudo labels
+    (``LoadPseudoLabel``), i.e. it trains with the pseudo-label folder."""
+    dataset = cfg.train_dataloader.dataset
+    target = dataset.get('target') or {}
+    return any(t.get('type') == 'LoadPseudoLabel'
+               for t in target.get('pipeline') or [])
 
 
 def load_step_cfg(spec: dict, step: str) -> Config:

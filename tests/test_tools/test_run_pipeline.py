@@ -12,7 +12,7 @@ import pytest
 
 from mmseg_fdacl.demo.pipeline import Pipeline
 from mmseg_fdacl.demo.report import format_markdown, results_table
-from mmseg_fdacl.demo.spec import ROWS, check_spec
+from mmseg_fdacl.demo.spec import ABLATION_STEPS, ROWS, check_spec
 
 ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 DEMO = osp.join(ROOT, 'configs', 'fdacl', 'demo')
@@ -45,7 +45,7 @@ def _tiny_options(step: str, data: str) -> dict:
     else:
         opts['train_dataloader.dataset.source.data_root'] = src
         opts['train_dataloader.dataset.target.data_root'] = trg
-    if step == 'stage2':
+    if step.startswith('stage2'):  # stage 2 and its ablation rows
         opts['model.contrast_loss.max_samples'] = 64
     return opts
 
@@ -85,7 +85,12 @@ def test_pipeline_end_to_end_and_resume(tmp_path, capsys):
     table = pipe.run()
     work = spec['work_dir']
     assert pipe.ran == pipe.steps() and not pipe.skipped
-    assert [r['key'] for r in table['rows']] == [k for k, _ in ROWS]
+    # Without `ablation` the table has no ablation rows; one seed, today's
+    # layout (no seed_<s> folders, no aggregate keys).
+    assert [r['key'] for r in table['rows']
+            ] == [k for k, _ in ROWS if k not in ABLATION_STEPS]
+    assert 'seeds' not in table and 'IoU_std' not in table['rows'][0]
+    assert not any(n.startswith('seed_') for n in os.listdir(work))
     assert len(table['classes']) == 19
     for row in table['rows']:
         assert len(row['IoU']) == 19 and 0 <= row['mIoU'] <= 100
