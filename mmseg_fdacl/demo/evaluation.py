@@ -66,7 +66,7 @@ class PerClassIoUMetric(IoUMetric):
             self._seen += 1
 
     def compute_metrics(self, results: list) -> Dict[str, Any]:
-        """``IoU`` per class in % (None where no pixel is labelled or
+        """``IoU`` per class in % (None where no pixel is labeled or
         predicted), ``mIoU`` over the classes in the ground truth and
         ``aAcc``, in %."""
         intersect, union, pred, label = (

@@ -52,7 +52,7 @@ def format_markdown(table: dict) -> str:
     if table.get('pseudo_label_coverage') is not None:
         notes.append('Pseudo labels: scored on the target train split over '
                      'the pixels they keep '
-                     f'({table["pseudo_label_coverage"]:.1f}% of labelled '
+                     f'({table["pseudo_label_coverage"]:.1f}% of labeled '
                      'pixels); the other rows on the evaluation split.')
     return '\n'.join(lines + [''] + notes) + '\n'
 

@@ -16,7 +16,7 @@ configs = dict(
     stage1='configs/fdacl/demo/stage1.py',
     stage2='configs/fdacl/demo/stage2.py',
     oracle='configs/fdacl/demo/oracle.py')
-# Stage-1 predictions on source-stylised target images (FDA beta 0.01; the
+# Stage-1 predictions on source-stylized target images (FDA beta 0.01; the
 # stage-1 model sees grayscale through its own data preprocessor), per-class
 # thresholds at the 66th confidence percentile capped at 0.9 (FDA's rule).
 pseudo_labels = dict(beta=0.01, percentile=0.66, cap=0.9, seed=0)

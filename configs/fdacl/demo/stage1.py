@@ -1,6 +1,6 @@
-# Stage 1 of the method: grayscale source and target (colour is the most
-# domain-specific cue), cross-entropy on the source and entropy minimisation
-# on the target. Its predictions on source-stylised target images become the
+# Stage 1 of the method: grayscale source and target (color is the most
+# domain-specific cue), cross-entropy on the source and entropy minimization
+# on the target. Its predictions on source-stylized target images become the
 # pseudo labels of stage 2 (see pseudo_labels in pipeline.py).
 _base_ = './_base_uda.py'
 model = dict(

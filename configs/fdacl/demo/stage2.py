@@ -2,10 +2,10 @@
 # configs/fdacl/deeplabv2_gta2cs_stage2.py: cross-entropy on source images in
 # the target's style, entropy on the target (decoder resolution), and the
 # method's cross-view pixel contrastive loss (weight 1, 2000 positions) between
-# the target and its source-stylised copy (L2-normalised full-resolution
+# the target and its source-stylized copy (L2-normalized full-resolution
 # logits), positives being pixels of one pseudo label. Unlike the real config
 # (ImageNet init, beta 0.09, 60k iterations with a 50k warm-up), the demo has
-# no ImageNet weights and 400 iterations: tools/run_pipeline.py initialises it
+# no ImageNet weights and 400 iterations: tools/run_pipeline.py initializes it
 # from stage 1 (load_from), beta is 0.01 (beta 0.09 would swap a 23x23 window
 # of a 128x256 frame) and there is no warm-up; it sets the pseudo-label folder.
 _base_ = './_base_uda.py'
