@@ -17,13 +17,10 @@ count too):
   run;
 * ``supcon``: the contrastive loss in its SupCon form, the demo's loss when
   the issue was measured. Its class sums are read back with
-  ``class_sum[inverse]``, whose backward (``index_put_`` with
-  ``accumulate=True``) adds with parallel atomics on the CPU: the first
-  gradient (the decode head's) differs from run to run. Expected to fail
-  until the loss gathers with ``index_select``;
-* ``supcon-deterministic``: the same with ``randomness.deterministic=True``
-  (mmengine: ``torch.use_deterministic_algorithms(True)``, which makes that
-  backward serial): identical.
+  ``class_sum[inverse]`` had a backward (``index_put_`` with
+  ``accumulate=True``) that adds with parallel atomics on the CPU, so the
+  first gradient (the decode head's) differed from run to run; the loss now
+  gathers with ``index_select``.
 """
 import os
 import os.path as osp
@@ -45,7 +42,6 @@ SUPCON = 'model.contrast_loss.form=supcon'
 MODES = {
     'default': ([], 2),
     'supcon': ([SUPCON], 1),
-    'supcon-deterministic': ([SUPCON, 'randomness.deterministic=True'], 1),
 }
 KILL_AT = 1
 
@@ -160,7 +156,7 @@ def _assert_same(a: Dict[str, torch.Tensor],
 
 
 def _ok(res: subprocess.CompletedProcess) -> None:
-    """A failed run is an error, not a difference (xfail takes only those)."""
+    """A failed run is an error with its log, not a state difference."""
     if res.returncode != 0:
         raise RuntimeError(f'tools/train.py exited with {res.returncode}:\n'
                            f'{res.stderr[-4000:]}')
@@ -187,20 +183,7 @@ def _run(inputs, mode: str, name: str) -> str:
     return _done[key]
 
 
-SUPCON_FIX = (
-    'supcon_loss: class_sum[inverse] backward is index_put_(accumulate=True), '
-    'parallel atomic adds on CPU (> 1 thread, >= 32768 elements); '
-    'fix: class_sum.index_select(0, inverse)')
-
-
-@pytest.mark.parametrize('mode', [
-    'default',
-    pytest.param(
-        'supcon',
-        marks=pytest.mark.xfail(
-            strict=True, raises=AssertionError, reason=SUPCON_FIX)),
-    'supcon-deterministic',
-])
+@pytest.mark.parametrize('mode', ['default', 'supcon'])
 def test_stage2_twice_is_bit_identical(inputs, mode):
     ref = _run(inputs, mode, 'reference')
     if mode == 'default':

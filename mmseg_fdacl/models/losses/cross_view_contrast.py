@@ -152,9 +152,15 @@ def cross_view_pixel_contrast_loss(anchor_emb: Tensor,
     keep = anchor_emb.sum() * 0 + contrast_emb.sum() * 0
     if idx.numel() == 0:
         return keep
-    img, pix = idx // (h * w), idx % (h * w)
-    anchors = anchor_emb.reshape(n, d, h * w)[img, :, pix]
-    contrast = contrast_emb.reshape(n, d, h * w)[img, :, pix]
+    # Gather each distinct position once and repeat it with index_select:
+    # the backward of advanced indexing with repeated indices accumulates
+    # with parallel atomic adds on CPU (run-to-run differences).
+    pos, inverse = torch.unique(idx, return_inverse=True)
+    img, pix = pos // (h * w), pos % (h * w)
+    anchors = anchor_emb.reshape(n, d, h * w)[img, :, pix].index_select(
+        0, inverse)
+    contrast = contrast_emb.reshape(n, d, h * w)[img, :, pix].index_select(
+        0, inverse)
     return cross_view_contrast_loss(
         anchors, contrast, flat_labels[idx],
         temperature=temperature) + keep

@@ -73,7 +73,11 @@ def supcon_loss(feats: torch.Tensor,
         return zero
     class_sum = feats.new_zeros((classes.numel(), feats.shape[1]))
     class_sum = class_sum.index_add(0, inverse, feats)
-    pos_sim = (scaled * (class_sum[inverse] - feats)).sum(dim=1)
+    # index_select, not class_sum[inverse]: the latter's backward is
+    # index_put_(accumulate=True), parallel atomic adds on CPU with more
+    # than one thread, so runs would differ in the last bits.
+    pos_sim = (scaled *
+               (class_sum.index_select(0, inverse) - feats)).sum(dim=1)
     mean_log_prob_pos = (pos_sim[has_pos] / num_pos[has_pos] -
                          log_denom[has_pos])
     return -(temperature / base_temperature) * mean_log_prob_pos.mean()
