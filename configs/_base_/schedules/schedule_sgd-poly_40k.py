@@ -1,10 +1,6 @@
 # SGD + poly learning rate, iteration based, 40000 iterations: the recipe of
 # schedule_sgd-poly_150k.py (FDA/ADVENT DeepLabV2) over a shorter run.
 _base_ = './schedule_sgd-poly_150k.py'
-param_scheduler = [
-    dict(
-        type='PolyLR', eta_min=0.0, power=0.9, begin=0, end=40000,
-        by_epoch=False)
-]
+param_scheduler = [dict(_base_.param_scheduler[0], end=40000)]
 train_cfg = dict(max_iters=40000, val_interval=4000)
 default_hooks = dict(checkpoint=dict(interval=4000))
