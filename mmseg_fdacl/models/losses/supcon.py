@@ -84,6 +84,8 @@ def supcon_loss(feats: torch.Tensor,
 
 
 
+# Long only by its docstring (the option reference of the SupCon form); the
+# body is about 50 lines, the checks and candidate building are helpers below.
 def pixel_contrast_loss(embeddings: TensorOrSeq,
                         labels: TensorOrSeq,
                         preds: Optional[TensorOrSeq] = None,
