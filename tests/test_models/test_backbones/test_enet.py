@@ -7,6 +7,7 @@ from mmseg.registry import MODELS
 from mmseg_fdacl.models.backbones import ENet
 from mmseg_fdacl.models.backbones.enet import (ENetBottleneck,
                                                ENetDownsamplingBottleneck)
+from tests.helpers import tiny_deeplabv2_cfg
 
 TINY = (4, 8, 16)
 
@@ -15,14 +16,9 @@ def tiny_enet_cfg(num_classes: int = 19) -> dict:
     """ENet + ENetHead with widths (4, 8, 16) in an EncoderDecoder."""
     return dict(
         type='EncoderDecoder',
+        # The tiny DeepLabV2's preprocessor; odd test sizes pass unpadded.
         data_preprocessor=dict(
-            type='SegDataPreProcessor',
-            mean=[123.675, 116.28, 103.53],
-            std=[58.395, 57.12, 57.375],
-            bgr_to_rgb=True,
-            pad_val=0,
-            seg_pad_val=255,
-            size_divisor=1),  # odd test sizes pass unpadded
+            tiny_deeplabv2_cfg()['data_preprocessor'], size_divisor=1),
         backbone=dict(type='ENet', channels=TINY),
         decode_head=dict(
             type='ENetHead',

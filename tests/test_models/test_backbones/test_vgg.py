@@ -8,6 +8,8 @@ from mmseg.registry import MODELS
 
 from mmseg_fdacl.models.backbones import VGG16
 
+from tests.helpers import tiny_deeplabv2_cfg
+
 TINY = dict(base_channels=4, fc_channels=16)
 LARGEFOV = dict(strides=(2, 2, 2, 1, 1), dilations=(1, 1, 1, 1, 2),
                 fc6_kernel_size=3, fc6_dilation=12, out_indices=(5, ))
@@ -17,14 +19,9 @@ def tiny_vgg_fcn8s_cfg(num_classes: int = 19) -> dict:
     """VGG16 (width 4, fc 16) + FCN8sHead in an EncoderDecoder."""
     return dict(
         type='EncoderDecoder',
+        # The tiny DeepLabV2's preprocessor; odd test sizes pass unpadded.
         data_preprocessor=dict(
-            type='SegDataPreProcessor',
-            mean=[123.675, 116.28, 103.53],
-            std=[58.395, 57.12, 57.375],
-            bgr_to_rgb=True,
-            pad_val=0,
-            seg_pad_val=255,
-            size_divisor=1),  # odd test sizes pass unpadded
+            tiny_deeplabv2_cfg()['data_preprocessor'], size_divisor=1),
         backbone=dict(type='VGG16', **TINY),
         decode_head=dict(
             type='FCN8sHead',
