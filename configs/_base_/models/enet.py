@@ -11,19 +11,12 @@
 # brings `default_scope` (MMSeg's runtime defines it), which a config made of
 # this file alone needs too, and mmengine refuses a key that two `_base_`
 # files of one list define.
-_base_ = ['../default_runtime.py']
+_base_ = ['../default_runtime.py', './imagenet_data_preprocessor.py']
 custom_imports = dict(imports=['mmseg_fdacl'], allow_failed_imports=False)
 norm_cfg = dict(type='BN', requires_grad=True)
-data_preprocessor = dict(
-    type='SegDataPreProcessor',
-    mean=[123.675, 116.28, 103.53],
-    std=[58.395, 57.12, 57.375],
-    bgr_to_rgb=True,
-    pad_val=0,
-    seg_pad_val=255)
 model = dict(
     type='EncoderDecoder',
-    data_preprocessor=data_preprocessor,
+    data_preprocessor=_base_.data_preprocessor,
     pretrained=None,
     backbone=dict(
         type='ENet',
