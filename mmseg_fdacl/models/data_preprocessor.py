@@ -5,7 +5,6 @@ with Fourier domain adaptation (Yang & Soatto, CVPR 2020) on raw 0-255 pixels,
 and only then converts channels and normalizes, as the FDA reference code
 does (FDA before mean subtraction).
 """
-from numbers import Number
 from typing import Any, Dict, List, Optional, Sequence, Union
 
 import torch
@@ -68,8 +67,8 @@ class UDADataPreProcessor(SegDataPreProcessor):
     same keys as with :class:`SegDataPreProcessor`.
 
     Args:
-        mean, std, size, size_divisor, pad_val, seg_pad_val, bgr_to_rgb,
-            rgb_to_bgr, batch_augments, test_cfg: As
+        size, size_divisor, rgb_to_bgr, and by keyword mean, std, pad_val,
+            seg_pad_val, bgr_to_rgb, batch_augments, test_cfg: As
             :class:`SegDataPreProcessor`.
         fda (dict, optional): FDA during training; None disables it. Keys:
             ``beta`` (float or list of floats in [0, 0.5]; a list draws one
@@ -90,31 +89,19 @@ class UDADataPreProcessor(SegDataPreProcessor):
     """
 
     def __init__(self,
-                 mean: Sequence[Number] = None,
-                 std: Sequence[Number] = None,
                  size: Optional[tuple] = None,
                  size_divisor: Optional[int] = None,
-                 pad_val: Number = 0,
-                 seg_pad_val: Number = 255,
-                 bgr_to_rgb: bool = False,
                  rgb_to_bgr: bool = False,
-                 batch_augments: Optional[List[dict]] = None,
-                 test_cfg: dict = None,
                  *,
                  fda: Optional[dict] = None,
                  grayscale: Optional[dict] = None,
-                 seed: int = 0) -> None:
+                 seed: int = 0,
+                 **kwargs) -> None:
+        # mean, std, pad_val, seg_pad_val, bgr_to_rgb, batch_augments,
+        # test_cfg: SegDataPreProcessor's, by keyword.
         super().__init__(
-            mean=mean,
-            std=std,
-            size=size,
-            size_divisor=size_divisor,
-            pad_val=pad_val,
-            seg_pad_val=seg_pad_val,
-            bgr_to_rgb=bgr_to_rgb,
-            rgb_to_bgr=rgb_to_bgr,
-            batch_augments=batch_augments,
-            test_cfg=test_cfg)
+            size=size, size_divisor=size_divisor, rgb_to_bgr=rgb_to_bgr,
+            **kwargs)
         if size is None and size_divisor is None:
             # stack_batch needs one of them; 1 pads only to the largest image
             self.size_divisor = 1

@@ -5,6 +5,7 @@ the target training set (:func:`mmseg_fdacl.apis.generate_pseudo_labels`), the
 next stage trains on those labels, optionally with further rounds labeled by
 the model being trained.
 """
+import inspect
 import os
 import os.path as osp
 from typing import List, Optional, Sequence, Union
@@ -106,6 +107,18 @@ def restart_train_dataloader(runner) -> list:
     return retired
 
 
+#: The keyword settings of generate_pseudo_labels the hook passes on, with
+#: its defaults (one source of truth: the library function's signature).
+SETTINGS = {
+    name: param.default
+    for name, param in inspect.signature(
+        generate_pseudo_labels).parameters.items()
+    if name in ('beta', 'reference', 'seed', 'grayscale', 'percentile',
+                'cap', 'threshold', 'num_bins')
+}
+_RANGED = ('beta', 'percentile', 'cap', 'threshold', 'num_bins')
+
+
 @HOOKS.register_module()
 class PseudoLabelHook(Hook):
     """Point the target domain at pseudo labels, generating them if needed.
@@ -142,6 +155,11 @@ class PseudoLabelHook(Hook):
         pipeline (Sequence[dict], optional): Inference pipeline. Default: the
             runner's ``cfg.pseudo_label_pipeline``, else its
             ``cfg.test_pipeline``, without ``LoadAnnotations``.
+        interval (int, optional): Iterations between self-training rounds.
+            Default: None (one set, before training).
+        **settings: The pseudo-label settings of
+            :func:`generate_pseudo_labels`, by keyword, with its defaults
+            (:data:`SETTINGS`); an unknown name is refused:
         beta (float, optional): FDA target->source beta; None = no FDA.
             Default: 0.01.
         reference (str, optional): Fixed FDA reference image. Default: None
@@ -152,8 +170,6 @@ class PseudoLabelHook(Hook):
         cap (float): Cap of the per-class thresholds. Default: 0.9.
         threshold (float, optional): Global threshold. Default: None.
         num_bins (int): Histogram bins. Default: 1000.
-        interval (int, optional): Iterations between self-training rounds.
-            Default: None (one set, before training).
     """
 
     priority = 'NORMAL'
@@ -165,15 +181,8 @@ class PseudoLabelHook(Hook):
                  checkpoints_key: Optional[str] = None,
                  model: Optional[dict] = None,
                  pipeline: Optional[Sequence[dict]] = None,
-                 beta: Optional[float] = 0.01,
-                 reference: Optional[str] = None,
-                 seed: int = 0,
-                 grayscale: bool = False,
-                 percentile: float = 0.66,
-                 cap: float = 0.9,
-                 threshold: Optional[float] = None,
-                 num_bins: int = 1000,
-                 interval: Optional[int] = None) -> None:
+                 interval: Optional[int] = None,
+                 **settings) -> None:
         if isinstance(checkpoints, str):
             checkpoints = [checkpoints]
         if checkpoints is not None and len(checkpoints) == 0:
@@ -197,17 +206,14 @@ class PseudoLabelHook(Hook):
         self.model = model
         self.pipeline = pipeline
         self.interval = interval
-        self.kwargs = dict(
-            beta=beta,
-            reference=reference,
-            seed=seed,
-            grayscale=grayscale,
-            percentile=percentile,
-            cap=cap,
-            threshold=threshold,
-            num_bins=num_bins)
+        unknown = sorted(set(settings) - set(SETTINGS))
+        if unknown:
+            raise ValueError(
+                f'PseudoLabelHook: unknown settings {unknown}; the pseudo-'
+                f'label settings are {sorted(SETTINGS)}.')
+        self.kwargs = {k: settings.get(k, v) for k, v in SETTINGS.items()}
         # Fail at build time, not after the runner has started.
-        self._check(beta, percentile, cap, threshold, num_bins)
+        self._check(**{k: self.kwargs[k] for k in _RANGED})
         self.current_dir: Optional[str] = None
         self._retired: list = []  # see restart_train_dataloader
 

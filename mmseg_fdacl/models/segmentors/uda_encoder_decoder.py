@@ -24,8 +24,7 @@ from mmengine.logging import MessageHub
 from mmseg.models.segmentors import EncoderDecoder
 from mmseg.models.utils import resize
 from mmseg.registry import MODELS
-from mmseg.utils import (ConfigType, OptConfigType, OptMultiConfig,
-                         OptSampleList, SampleList)
+from mmseg.utils import ConfigType, OptSampleList, SampleList
 from torch import Tensor
 
 from ..decode_heads.projection_head import ProjectionHead, logits_as_embeddings
@@ -51,8 +50,8 @@ class UDAEncoderDecoder(EncoderDecoder):
     graph, no gradient) so the log keeps its columns.
 
     Args:
-        backbone, decode_head, neck, auxiliary_head, train_cfg, test_cfg,
-            data_preprocessor, pretrained, init_cfg: As
+        backbone, decode_head, and by keyword neck, auxiliary_head,
+            train_cfg, test_cfg, data_preprocessor, pretrained, init_cfg: As
             :class:`EncoderDecoder`. With ``embedding='projection'`` the
             ``auxiliary_head`` must be a single :class:`ProjectionHead`; it
             only produces embeddings (its own loss is not used).
@@ -95,13 +94,6 @@ class UDAEncoderDecoder(EncoderDecoder):
     def __init__(self,
                  backbone: ConfigType,
                  decode_head: ConfigType,
-                 neck: OptConfigType = None,
-                 auxiliary_head: OptConfigType = None,
-                 train_cfg: OptConfigType = None,
-                 test_cfg: OptConfigType = None,
-                 data_preprocessor: OptConfigType = None,
-                 pretrained: Optional[str] = None,
-                 init_cfg: OptMultiConfig = None,
                  *,
                  source_ce: bool = True,
                  lambda_ent: float = 0.0,
@@ -114,17 +106,11 @@ class UDAEncoderDecoder(EncoderDecoder):
                  warmup_iters: int = 0,
                  forward_views: str = 'separate',
                  entropy_resolution: str = 'native',
-                 embedding_resolution: str = 'input') -> None:
-        super().__init__(
-            backbone=backbone,
-            decode_head=decode_head,
-            neck=neck,
-            auxiliary_head=auxiliary_head,
-            train_cfg=train_cfg,
-            test_cfg=test_cfg,
-            data_preprocessor=data_preprocessor,
-            pretrained=pretrained,
-            init_cfg=init_cfg)
+                 embedding_resolution: str = 'input',
+                 **kwargs) -> None:
+        # neck, auxiliary_head, train_cfg, test_cfg, data_preprocessor,
+        # pretrained, init_cfg: EncoderDecoder's, by keyword.
+        super().__init__(backbone=backbone, decode_head=decode_head, **kwargs)
         if not isinstance(source_ce, bool):
             raise ValueError('UDAEncoderDecoder: `source_ce` must be a bool, '
                              f'got {source_ce!r}.')
