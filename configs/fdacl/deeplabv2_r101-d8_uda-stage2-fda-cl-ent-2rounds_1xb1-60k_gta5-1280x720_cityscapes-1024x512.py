@@ -6,13 +6,5 @@
 _base_ = './deeplabv2_r101-d8_uda-stage2-fda-cl-ent_1xb1-60k_gta5-1280x720_cityscapes-1024x512.py'
 custom_imports = dict(imports=['mmseg_fdacl'], allow_failed_imports=False)
 default_scope = 'mmseg'
-custom_hooks = [
-    dict(
-        type='PseudoLabelHook',
-        checkpoints_key='stage1_checkpoint',
-        beta=0.01,
-        grayscale=True,
-        percentile=0.66,
-        cap=0.9,
-        interval=30000)
-]
+# The stage-2 PseudoLabelHook, with rounds.
+custom_hooks = [dict(_base_.custom_hooks[0], interval=30000)]
