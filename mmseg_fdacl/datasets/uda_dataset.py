@@ -6,20 +6,25 @@ with a target (unlabeled, e.g. Cityscapes) index by a pure function of
 worker, under every MMSeg sampler, and after a resume. The target sample may
 carry a pseudo label read from a folder written by the pseudo-label step
 (``tools/generate_pseudo_labels.py``), at
-:func:`mmseg_fdacl.utils.pseudo_label_path`.
+:func:`mmseg_fdacl.utils.pseudo_label_path`. With rare class sampling
+(:mod:`mmseg_fdacl.datasets.rare_class_sampling`) the source image of each
+index is drawn class-first, again a pure function of the index.
 """
 import copy
 import json
 import os.path as osp
-from typing import Any, Dict, List, Optional, Union
+from typing import Any, Dict, List, Optional, Tuple, Union
 
 import numpy as np
 from mmengine.dataset import BaseDataset
 from mmengine.fileio import list_dir_or_file
+from mmengine.logging import print_log
 from mmseg.registry import DATASETS
 
 from mmseg_fdacl.utils import pseudo_label_path
 from .checks import check_data_dirs, check_not_empty
+from .rare_class_sampling import (RareClassSampler, check_rare_class_sampling,
+                                  rare_class_crop)
 from .samplers.pass_numbered import PassNumberedDataset
 
 _PAIRINGS = ('random', 'sequential')
@@ -63,13 +68,24 @@ class UDADataset(PassNumberedDataset):
         seed (int): Seed of the random pairing. Default: 0.
         pseudo_label_dir (str, optional): Folder of target pseudo labels.
             Every target image must have one. Default: None.
+        rare_class_sampling (dict, optional): Draw the source image of each
+            index with DAFormer's rare class sampling instead of taking
+            source index ``idx``; keys (defaults): ``class_stats``
+            ('class_stats.json', the converter's statistics, relative to
+            the source ``data_root`` or absolute), ``temperature`` (0.01),
+            ``min_pixels`` (3000), ``min_crop_ratio`` (0.5; 0 keeps the
+            first crop). The draw is seeded by ``(seed, epoch, idx)``, the
+            target pairing stays that of position ``idx``. Default: None
+            (off).
         lazy_init (bool): Defer :meth:`full_init` (and the pseudo-label
-            check) until the runner calls it. Default: False.
+            and class-statistics checks) until the runner calls it.
+            Default: False.
 
     Raises:
-        ValueError: If ``pairing`` or ``seed`` is invalid, if the two domains
-            differ in classes, palette or ignore index, or if a pseudo label
-            is missing.
+        ValueError: If ``pairing``, ``seed`` or ``rare_class_sampling`` is
+            invalid, if the two domains differ in classes, palette or ignore
+            index, if a pseudo label is missing, or if the class statistics
+            do not match the source.
     """
 
     def __init__(self,
@@ -79,6 +95,7 @@ class UDADataset(PassNumberedDataset):
                  pairing: str = 'random',
                  seed: int = 0,
                  pseudo_label_dir: Optional[str] = None,
+                 rare_class_sampling: Optional[dict] = None,
                  lazy_init: bool = False) -> None:
         if pairing not in _PAIRINGS:
             raise ValueError(f'UDADataset: `pairing` must be one of '
@@ -92,6 +109,9 @@ class UDADataset(PassNumberedDataset):
         self.seed = seed
         self.epoch = 0
         self.pseudo_label_dir = pseudo_label_dir
+        self.rare_class_sampling = None if rare_class_sampling is None else \
+            check_rare_class_sampling(rare_class_sampling)
+        self.rare_class_sampler: Optional[RareClassSampler] = None
         self._check_same_label_space()
         self._metainfo = copy.deepcopy(self.source.metainfo)
         self._fully_initialized = False
@@ -168,9 +188,20 @@ class UDADataset(PassNumberedDataset):
                 f'UDADataset: both domains need samples; source has '
                 f'{len(self.source)}, target has {len(self.target)}. Check '
                 'data_root and data_prefix of each.')
+        if self.rare_class_sampling is not None:
+            self._build_rare_class_sampler()
         self._fully_initialized = True
         if self.pseudo_label_dir is not None:
             self.set_pseudo_label_dir(self.pseudo_label_dir)
+
+    def _build_rare_class_sampler(self) -> None:
+        self.rare_class_sampler = RareClassSampler.from_dataset(
+            self.source, **self.rare_class_sampling)
+        probs = ', '.join(
+            f'{name}: {p:.4f}' for name, p in zip(
+                self._metainfo['classes'], self.rare_class_sampler.probs))
+        print_log(f'UDADataset: rare class sampling, class probabilities '
+                  f'{{{probs}}}', logger='current')
 
     def __len__(self) -> int:
         if not self._fully_initialized:
@@ -187,7 +218,15 @@ class UDADataset(PassNumberedDataset):
 
     def state_dict(self) -> Dict[str, Any]:
         """Everything the pairing depends on, for an exact resume."""
-        return dict(seed=self.seed, epoch=self.epoch, pairing=self.pairing)
+        state = dict(seed=self.seed, epoch=self.epoch, pairing=self.pairing)
+        if self.rare_class_sampling is not None:
+            state['rare_class_sampling'] = self._rare_class_settings()
+        return state
+
+    def _rare_class_settings(self) -> Optional[Dict[str, Any]]:
+        cfg = self.rare_class_sampling
+        return None if cfg is None else {
+            k: v for k, v in cfg.items() if k != 'class_stats'}
 
     def load_state_dict(self, state: Dict[str, Any]) -> None:
         """Restore what :meth:`state_dict` returned."""
@@ -197,6 +236,12 @@ class UDADataset(PassNumberedDataset):
             raise ValueError(
                 f"UDADataset: the saved pairing {state['pairing']!r} differs "
                 f'from the configured {self.pairing!r}.')
+        saved = state.get('rare_class_sampling')
+        if saved != self._rare_class_settings():
+            raise ValueError(
+                f'UDADataset: the saved rare_class_sampling {saved!r} '
+                f'differs from the configured {self._rare_class_settings()!r}'
+                '; resume with the settings the run was started with.')
 
     def target_index(self, idx: int, epoch: Optional[int] = None) -> int:
         """The target index paired with source index ``idx``.
@@ -214,6 +259,30 @@ class UDADataset(PassNumberedDataset):
             return (idx + epoch * len(self.source)) % n_trg
         rng = np.random.default_rng([self.seed, epoch, idx])
         return int(rng.integers(n_trg))
+
+    def source_index(self, idx: int, epoch: Optional[int] = None) -> int:
+        """The source index at position ``idx``, drawn if RCS is on.
+
+        Without rare class sampling this is ``idx``; with it, the draw of
+        ``(seed, epoch, idx)``, the same in every worker, rank and resume.
+
+        Args:
+            idx (int): Position in ``range(len(self))``.
+            epoch (int, optional): Pass number; default: the current epoch.
+
+        Returns:
+            int: Index into the source dataset.
+        """
+        return self._source_draw(idx, epoch)[1]
+
+    def _source_draw(self, idx: int,
+                     epoch: Optional[int] = None) -> Tuple[Optional[int], int]:
+        if self.rare_class_sampling is None:
+            return None, idx
+        if not self._fully_initialized:
+            self.full_init()
+        epoch = self.epoch if epoch is None else epoch
+        return self.rare_class_sampler.draw(self.seed, epoch, idx)
 
     # -- pseudo labels ---------------------------------------------------
     @property
@@ -293,12 +362,20 @@ class UDADataset(PassNumberedDataset):
         Indices beyond the length come from a pass-numbering sampler
         (``ResumableInfiniteSampler``): the pass selects the pairing, so a
         source image meets other target images on later passes. Plain
-        indices use the pairing of :attr:`epoch`.
+        indices use the pairing of :attr:`epoch`. With rare class sampling
+        the source sample is :meth:`source_index`'s draw, its crop redrawn
+        until it holds the drawn class (``min_crop_ratio``).
         """
         if not self._fully_initialized:
             self.full_init()
         num_passes, idx = divmod(int(idx), len(self.source))
-        item = dict(self.source[idx])
+        class_id, s_idx = self._source_draw(idx, self.epoch + num_passes)
+        if class_id is None:
+            item = dict(self.source[idx])
+        else:
+            item = dict(rare_class_crop(
+                lambda: self.source[s_idx], class_id,
+                self.rare_class_sampler.min_crop_pixels))
         trg = self._target_item(
             self.target_index(idx, self.epoch + num_passes))
         item['target_inputs'] = trg['inputs']
@@ -307,7 +384,9 @@ class UDADataset(PassNumberedDataset):
 
     def __repr__(self) -> str:
         src, trg = self.source, self.target
+        rcs = '' if self.rare_class_sampling is None else \
+            f', rare_class_sampling={self.rare_class_sampling!r}'
         return (f'{self.__class__.__name__}(source={type(src).__name__}'
                 f'({len(src)}), target={type(trg).__name__}({len(trg)}), '
                 f'pairing={self.pairing!r}, seed={self.seed}, '
-                f'pseudo_label_dir={self.pseudo_label_dir!r})')
+                f'pseudo_label_dir={self.pseudo_label_dir!r}{rcs})')
