@@ -3,7 +3,7 @@
 Source images are drawn class-first: a class ``c`` with probability
 ``p_c = softmax((1 - f_c) / T)``, where ``f_c`` is the share of the labeled
 source pixels that belong to ``c``, then an image uniformly among the images
-holding at least ``min_pixels`` pixels of ``c``. Optionally the source crop is
+holding more than ``min_pixels`` pixels of ``c`` (strictly, as DAFormer). Optionally the source crop is
 redrawn until it holds enough pixels of ``c`` (the rare-class-aware crop).
 
 The idea and the formula are DAFormer's (``mmseg/datasets/uda_dataset.py`` of
@@ -140,7 +140,7 @@ def rare_class_probabilities(pixel_counts: Sequence[int],
 
 def rare_class_candidates(per_image: np.ndarray,
                           min_pixels: int = 3000) -> List[np.ndarray]:
-    """Per class, the images holding at least ``min_pixels`` of it.
+    """Per class, the images holding more than ``min_pixels`` of it.
 
     Args:
         per_image (np.ndarray): ``(num_images, num_classes)`` pixel counts.
@@ -156,7 +156,8 @@ def rare_class_candidates(per_image: np.ndarray,
     if per_image.ndim != 2:
         raise ValueError('per_image must be a (num_images, num_classes) '
                          f'array, got shape {per_image.shape}.')
-    return [np.flatnonzero(per_image[:, c] >= min_pixels)
+    # Strictly more, as DAFormer's ``samples_with_class``.
+    return [np.flatnonzero(per_image[:, c] > min_pixels)
             for c in range(per_image.shape[1])]
 
 
@@ -207,7 +208,8 @@ def rare_class_crop(load: Callable[[], dict], class_id: int,
                 '`data_samples.gt_sem_seg`; put LoadAnnotations and '
                 'PackSegInputs in the source pipeline, or set '
                 '`rare_class_sampling.min_crop_ratio=0`.')
-        if int((seg.data == class_id).sum()) >= min_pixels:
+        # Strictly more, as DAFormer's rare-class crop.
+        if int((seg.data == class_id).sum()) > min_pixels:
             break
         item = load()
     return item

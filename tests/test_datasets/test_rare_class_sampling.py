@@ -111,7 +111,9 @@ def test_probabilities_match_hand_computation():
 
 
 def test_candidates_need_min_pixels():
-    per_image = np.array([[5000, 2999, 0], [3000, 10, 0], [0, 4000, 0]])
+    # More than min_pixels, as DAFormer: an image with exactly 3000 pixels of
+    # class 0 is not a candidate for it.
+    per_image = np.array([[5000, 2999, 0], [3001, 10, 0], [3000, 4000, 0]])
     cands = rare_class_candidates(per_image, 3000)
     assert [c.tolist() for c in cands] == [[0, 1], [2], []]
     with pytest.raises(ValueError, match='min_pixels.*0'):
