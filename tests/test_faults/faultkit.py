@@ -57,6 +57,14 @@ class DumpStateHook(Hook):
         torch.save({k: v.detach().cpu().clone()
                     for k, v in model.state_dict().items()},
                    osp.join(runner.work_dir, f'final_rank{rank}.pth'))
+        # The mean teacher, when a MeanTeacherHook keeps one.
+        for hook in runner.hooks:
+            ema = getattr(hook, 'ema', None)
+            if isinstance(ema, torch.nn.Module):
+                torch.save({k: v.detach().cpu().clone()
+                            for k, v in ema.state_dict().items()},
+                           osp.join(runner.work_dir,
+                                    f'final_teacher_rank{rank}.pth'))
 
 
 def make_data(root: str) -> Dict[str, str]:
@@ -277,4 +285,30 @@ def stage2_cfg(data: Dict[str, str], work_dir: str, **kwargs) -> Config:
     cfg.model = model
     cfg.model_wrapper_cfg = dict(
         type='MMDistributedDataParallel', find_unused_parameters=True)
+    return cfg
+
+
+def online_cfg(data: Dict[str, str], work_dir: str, evaluate: str = 'student',
+               **kwargs) -> Config:
+    """The tiny config of :func:`stage2_cfg` turned into online
+    self-training: SelfTrainingEncoderDecoder with ClassMix, colour jitter
+    and blur, MIC masking, the teacher's pseudo labels for the contrast (no
+    pseudo-label folder), FDA both ways, and the MeanTeacherHook."""
+    cfg = stage2_cfg(data, work_dir, **kwargs)
+    dataset = cfg.train_dataloader.dataset
+    dataset.pseudo_label_dir = None
+    dataset.target.pipeline = [
+        t for t in dataset.target.pipeline if t['type'] != 'LoadPseudoLabel'
+    ]
+    cfg.model.update(
+        type='SelfTrainingEncoderDecoder',
+        mix='class',
+        strong_augment=dict(color_jitter_p=0.8, color_jitter_s=0.2,
+                            blur=True),
+        lambda_mask=1.0,
+        mask=dict(block_size=8, ratio=0.7),
+        pseudo_label_view='source_style',
+        class_thresholds=dict(percentile=0.66, cap=0.9, num_bins=100))
+    cfg.custom_hooks.append(
+        dict(type='MeanTeacherHook', alpha=0.99, evaluate=evaluate))
     return cfg

@@ -4,6 +4,7 @@ import os.path as osp
 import warnings
 
 import pytest
+import torch
 from mmengine.config import Config
 
 from mmseg_fdacl.utils.dist import replace_sync_bn, setup_cpu_distributed
@@ -78,3 +79,28 @@ def test_single_process_gloo_group_and_sync_bn_warning(monkeypatch):
     finally:
         if dist.is_initialized():
             dist.destroy_process_group()
+
+
+def test_two_process_online_teacher_identical(fault_data, tmp_path):
+    """Online self-training under tools/dist_train.sh with 2 gloo processes:
+    the mean teacher (weights, BatchNorm buffers, update count) is identical
+    on both ranks, and so is the student."""
+    work = str(tmp_path / 'online')
+    cfg = fk.online_cfg(fault_data, work, max_iters=3, val_interval=3)
+    cfg.custom_hooks.append(dict(type='SyncBuffersHook'))
+    path = fk.write_cfg(cfg, str(tmp_path / 'online.py'))
+    res = fk.run(['bash', 'tools/dist_train.sh', path, '2'],
+                 env=dict(PORT=str(fk.free_port()), MASTER_ADDR='127.0.0.1',
+                          PYTHON=fk.PY))
+    assert res.returncode == 0, (res.stdout[-2000:] + res.stderr[-4000:])
+    for name in ('final_teacher_rank{}.pth', 'final_rank{}.pth'):
+        a = fk.load_state(osp.join(work, name.format(0)))
+        b = fk.load_state(osp.join(work, name.format(1)))
+        fk.assert_state_equal(a, b)
+    teacher = fk.load_state(osp.join(work, 'final_teacher_rank0.pth'))
+    assert int(teacher['steps']) == 3 + 1
+    student = fk.load_state(osp.join(work, 'final_rank0.pth'))
+    # The teacher is an average, not the student.
+    assert any(not torch.equal(teacher['module.' + k], v)
+               for k, v in student.items() if v.is_floating_point()
+               and 'module.' + k in teacher)

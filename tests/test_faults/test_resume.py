@@ -65,3 +65,35 @@ def test_global_rng_state_roundtrip():
     a = (random.random(), np.random.rand(), torch.rand(1).item())
     set_global_rng_state(state)
     assert (random.random(), np.random.rand(), torch.rand(1).item()) == a
+
+
+def test_online_sigkill_and_resume_is_bit_identical(fault_data, tmp_path):
+    """Online self-training (teacher, ClassMix, jitter, blur, masks, online
+    class thresholds, validation on the teacher's weights): killed and
+    resumed, student, teacher and its update count equal the uninterrupted
+    run's."""
+    full = fk.online_cfg(fault_data, str(tmp_path / 'full'),
+                         evaluate='teacher')
+    res = _train(full, str(tmp_path / 'full.py'))
+    assert res.returncode == 0, res.stderr[-3000:]
+
+    work = str(tmp_path / 'killed')
+    killed = fk.online_cfg(fault_data, work, evaluate='teacher', kill_at=5)
+    res = _train(killed, str(tmp_path / 'killed.py'))
+    assert res.returncode == -9, res.stderr[-3000:]
+    resumed = fk.online_cfg(fault_data, work, evaluate='teacher')
+    res = _train(resumed, str(tmp_path / 'resumed.py'), '--resume')
+    assert res.returncode == 0, res.stderr[-3000:]
+    log = res.stdout + res.stderr
+    assert 'restored RNG states of 1 process(es) saved at iteration 4' in log
+    full_dir = str(tmp_path / 'full')
+    for name in ('final_rank0.pth', 'final_teacher_rank0.pth'):
+        fk.assert_state_equal(
+            fk.load_state(osp.join(full_dir, name)),
+            fk.load_state(osp.join(work, name)))
+    teacher = fk.load_state(osp.join(work, 'final_teacher_rank0.pth'))
+    # Update 0 copies the student before training, then one per iteration.
+    assert int(teacher['steps']) == 6 + 1
+    ckpt = torch.load(osp.join(work, 'iter_6.pth'), weights_only=True)
+    assert int(ckpt['mean_teacher']['steps']) == 7
+    assert 'pl_class_histogram' in ckpt['state_dict']

@@ -1,6 +1,10 @@
 """Hooks registered into MMSeg's HOOKS registry."""
 from .atomic_checkpoint_hook import AtomicCheckpointHook
+from .mean_teacher_hook import MeanTeacherHook
 from .pseudo_label_hook import PseudoLabelHook
 from .rng_state_hook import RNGStateHook
 
-__all__ = ['AtomicCheckpointHook', 'PseudoLabelHook', 'RNGStateHook']
+__all__ = [
+    'AtomicCheckpointHook', 'MeanTeacherHook', 'PseudoLabelHook',
+    'RNGStateHook'
+]

@@ -61,7 +61,9 @@ class RNGStateHook(Hook):
     * per rank: python ``random``, numpy's global ``RandomState``, torch's
       CPU (and CUDA) generators, and the train data preprocessor's own
       generator when it offers ``get_rng_state()`` / ``set_rng_state(state)``
-      (the FDA reference sampler);
+      (the FDA reference sampler), and the segmentor's own generator when it
+      offers the same pair (:class:`SelfTrainingEncoderDecoder`: ClassMix,
+      augmentation and masking draws);
     * once: the train dataset's ``state_dict()`` when it has one and is not a
       module (``UDADataset``: pairing seed and epoch).
 
@@ -111,6 +113,20 @@ class RNGStateHook(Hook):
             return pre
         return None
 
+    def _segmentor(self, runner) -> Any:
+        model = self._model(runner)
+        if hasattr(model, 'get_rng_state') and hasattr(model, 'set_rng_state'):
+            return model
+        return None
+
+    def _restore_components(self, runner, state: Dict[str, Any]) -> None:
+        pre = self._preprocessor(runner)
+        if pre is not None and 'data_preprocessor' in state:
+            pre.set_rng_state(state['data_preprocessor'])
+        seg = self._segmentor(runner)
+        if seg is not None and 'segmentor' in state:
+            seg.set_rng_state(state['segmentor'])
+
     @staticmethod
     def _dataset(runner) -> Any:
         loop = getattr(runner, '_train_loop', None)
@@ -128,6 +144,9 @@ class RNGStateHook(Hook):
         pre = self._preprocessor(runner)
         if pre is not None:
             state['data_preprocessor'] = pre.get_rng_state()
+        seg = self._segmentor(runner)
+        if seg is not None:
+            state['segmentor'] = seg.get_rng_state()
         return state
 
     @staticmethod
@@ -210,9 +229,7 @@ class RNGStateHook(Hook):
             return
         state = ranks[rank]
         set_global_rng_state(state)
-        pre = self._preprocessor(runner)
-        if pre is not None and 'data_preprocessor' in state:
-            pre.set_rng_state(state['data_preprocessor'])
+        self._restore_components(runner, state)
         loop = runner.train_loop
         # An epoch-based loop restarts its epoch without replaying batches;
         # ResumableIterBasedTrainLoop says whether its skip loaded batches.
@@ -240,6 +257,4 @@ class RNGStateHook(Hook):
         if stash is None:
             return
         set_global_rng_state(stash)
-        pre = self._preprocessor(runner)
-        if pre is not None and 'data_preprocessor' in stash:
-            pre.set_rng_state(stash['data_preprocessor'])
+        self._restore_components(runner, stash)

@@ -1,4 +1,5 @@
 """Segmentors registered into MMSeg's MODELS registry."""
+from .self_training_encoder_decoder import SelfTrainingEncoderDecoder
 from .uda_encoder_decoder import UDAEncoderDecoder
 
-__all__ = ['UDAEncoderDecoder']
+__all__ = ['SelfTrainingEncoderDecoder', 'UDAEncoderDecoder']

@@ -270,6 +270,19 @@ class UDAEncoderDecoder(EncoderDecoder):
         Returns:
             dict[str, Tensor]: The loss terms and accuracies.
         """
+        return self._uda_losses(inputs, data_samples, target_inputs,
+                                target_data_samples, target_src_style_inputs)
+
+    def _uda_losses(self,
+                    inputs: Tensor,
+                    data_samples: SampleList,
+                    target_inputs: Optional[Tensor],
+                    target_data_samples: OptSampleList,
+                    target_src_style_inputs: Optional[Tensor],
+                    contrast_labels: Optional[Tensor] = None) -> dict:
+        """The losses of :meth:`loss`; ``contrast_labels`` (``N x H x W``)
+        replace the target samples' pseudo labels in the contrastive term
+        (online self-training gives the teacher's)."""
         warm = self.current_iter() >= self.warmup_iters
         use_ent = self.entropy_loss is not None and warm
         use_cl = self.contrast_loss is not None and warm
@@ -318,9 +331,13 @@ class UDAEncoderDecoder(EncoderDecoder):
         if use_pce:
             losses.update(self._pseudo_ce(logits_t, target_data_samples))
         if use_cl:
-            losses['loss_cl'] = self._contrast(
-                x_t, logits_t, feats['trg_src_style'], target_inputs,
-                target_src_style_inputs, target_data_samples)
+            if contrast_labels is None:
+                contrast_labels = stack_pseudo_labels(target_data_samples)
+            losses['loss_cl'] = self._contrast(x_t, logits_t,
+                                               feats['trg_src_style'],
+                                               target_inputs,
+                                               target_src_style_inputs,
+                                               contrast_labels)
         return losses
 
     def _source_losses(self, x: List[Tensor],
@@ -361,9 +378,9 @@ class UDAEncoderDecoder(EncoderDecoder):
     def _contrast(self, x_t: List[Tensor], logits_t: Tensor,
                   x_ts: List[Tensor], target_inputs: Tensor,
                   target_src_style_inputs: Tensor,
-                  target_data_samples: SampleList) -> Tensor:
-        """Contrast of the target (anchor view) with its source-style copy."""
-        labels = stack_pseudo_labels(target_data_samples)
+                  labels: Tensor) -> Tensor:
+        """Contrast of the target (anchor view) with its source-style copy,
+        positives sharing a label of ``labels`` (``N x H x W``)."""
         emb_t = self._embed(x_t, logits_t, target_inputs)
         logits_ts = (None if self.embedding == 'projection' else
                      self.decode_head.forward(x_ts))

@@ -1,0 +1,451 @@
+"""Online self-training with a mean teacher, for domain-adaptive segmentation.
+
+The recipes of DACS (Tranheden et al., WACV 2021), DAFormer's training
+strategy (Hoyer et al., CVPR 2022) and MIC (Hoyer et al., CVPR 2023), each
+part a switch, composable with this project's FDA, entropy and pixel contrast
+(:class:`UDAEncoderDecoder`):
+
+* the teacher (an EMA of this segmentor, kept by :class:`MeanTeacherHook`)
+  predicts pseudo labels on the target images, or on the target images in the
+  source style (FDA target->source, the method's pseudo-label view applied
+  online); their quality weight is the share of pixels more confident than
+  ``pseudo_threshold`` (0.968); optionally FDA's per-class thresholds from
+  running confidence histograms;
+* ClassMix: half of the classes of each source image pasted onto its target
+  image, labels and weights mixed the same way, then DACS' colour jitter and
+  blur; cross-entropy of the student on the mixed image (``loss_ce_mix``);
+* MIC: the student on the target image with random blocks masked out against
+  the teacher's pseudo labels of the whole image (``loss_ce_masked``);
+* the pixel contrast of :class:`UDAEncoderDecoder` with the teacher's pseudo
+  labels in place of offline ones.
+
+The student's parameter names are :class:`mmseg.models.EncoderDecoder`'s, so
+``tools/test.py`` evaluates a checkpoint with a plain config too.
+"""
+from typing import Optional, Sequence, Tuple
+
+import torch
+import torch.nn.functional as F
+from mmengine.dist import all_reduce, get_dist_info
+from mmseg.models.utils import resize
+from mmseg.registry import MODELS
+from mmseg.utils import ConfigType, OptSampleList, SampleList
+from torch import Tensor, nn
+
+from ...datasets.label_ids import IGNORE_INDEX
+from ...pseudo_labels.thresholds import thresholds_from_histograms
+from ..utils import (block_masks, class_mix_masks, mask_images, mix,
+                     strong_transform)
+from .uda_encoder_decoder import UDAEncoderDecoder
+from .uda_utils import check_weight, valid_mask
+
+__all__ = ['SelfTrainingEncoderDecoder', 'pixel_weighted_ce']
+
+_MIX = (None, 'class')
+_VIEWS = ('target', 'source_style')
+_TEACHER_MODES = ('train', 'eval')
+_AUG_KEYS = ('color_jitter_p', 'color_jitter_s', 'blur')
+_MASK_KEYS = ('block_size', 'ratio', 'augment')
+_THRESHOLD_KEYS = ('percentile', 'cap', 'num_bins', 'decay')
+
+
+def pixel_weighted_ce(logits: Tensor,
+                      labels: Tensor,
+                      weight: Tensor,
+                      align_corners: bool,
+                      ignore_index: int = IGNORE_INDEX) -> Tensor:
+    """Cross-entropy per pixel times its weight, averaged over all pixels.
+
+    DACS' and DAFormer's self-training loss (MMSeg 0.x ``CrossEntropyLoss``
+    with ``seg_weight``: the mean over every pixel, ignored ones counting as
+    0); logits are bilinearly resized to the labels first.
+
+    Args:
+        logits (Tensor): ``N x C x h x w`` class scores.
+        labels (Tensor): ``N x H x W`` long labels, ``ignore_index`` ignored.
+        weight (Tensor): ``N x H x W`` per-pixel weights.
+        align_corners (bool): Of the resize (the decode head's).
+        ignore_index (int): Label ignored. Default: 255.
+
+    Returns:
+        Tensor: The scalar loss.
+    """
+    logits = resize(
+        logits,
+        size=labels.shape[1:],
+        mode='bilinear',
+        align_corners=align_corners)
+    ce = F.cross_entropy(
+        logits, labels, ignore_index=ignore_index, reduction='none')
+    return (ce * weight).mean()
+
+
+def _check_keys(name: str, value, allowed: Sequence[str]) -> dict:
+    if not isinstance(value, dict):
+        raise ValueError(f'SelfTrainingEncoderDecoder: `{name}` must be a '
+                         f'dict or None, got {value!r}.')
+    unknown = set(value) - set(allowed)
+    if unknown:
+        raise ValueError(f'SelfTrainingEncoderDecoder: unknown `{name}` keys '
+                         f'{sorted(unknown)}; allowed: {tuple(allowed)}.')
+    return dict(value)
+
+
+@MODELS.register_module()
+class SelfTrainingEncoderDecoder(UDAEncoderDecoder):
+    """:class:`UDAEncoderDecoder` plus online self-training with a teacher.
+
+    Loss keys, besides :class:`UDAEncoderDecoder`'s: ``loss_ce_mix`` (the
+    student on ClassMix images, x ``lambda_st``; ``loss_ce_st`` when
+    ``mix=None``: the student on the target images), ``loss_ce_masked``
+    (MIC, x ``lambda_mask``) and ``pl_quality`` (logged only: the pseudo
+    labels' quality weight). With ``lambda_cl > 0`` the contrastive term
+    takes the teacher's pseudo labels, so no pseudo-label folder is needed.
+
+    The teacher is lent by :class:`MeanTeacherHook` (``attach_teacher``);
+    random draws (classes to paste, jitter, blur, masks) come from
+    :attr:`generator`, saved and restored by ``RNGStateHook`` through
+    :meth:`get_rng_state` / :meth:`set_rng_state`.
+
+    Args:
+        backbone, decode_head, and by keyword every argument of
+            :class:`UDAEncoderDecoder` except ``lambda_pseudo_ce`` (offline
+            pseudo labels; here ``lambda_st`` weighs the teacher's).
+        lambda_st (float): Weight of the self-training cross-entropy.
+            DACS/DAFormer: 1. Default: 1.0.
+        pseudo_threshold (float, optional): Confidence tau of the quality
+            weight (share of pixels above it, over the batch; DACS/DAFormer
+            0.968); None weighs every pseudo-labelled pixel 1.
+            Default: 0.968.
+        pseudo_weight_ignore_top (int): Rows at the top whose pseudo labels
+            get weight 0 (DAFormer on Cityscapes: 15). Default: 0.
+        pseudo_weight_ignore_bottom (int): Rows at the bottom (DAFormer on
+            Cityscapes: 120, the ego car). Default: 0.
+        pseudo_label_view (str): ``'target'`` (the teacher sees the target
+            image, DACS/DAFormer) or ``'source_style'`` (the target in the
+            source style, FDA target->source: needs the preprocessor's
+            ``fda.target_to_source``). Default: 'target'.
+        class_thresholds (dict, optional): FDA's per-class thresholds applied
+            online: pixels less confident than their class' threshold are
+            ignored; thresholds from running confidence histograms (all
+            ranks summed), kept in the buffer ``pl_class_histogram``. Keys:
+            ``percentile`` (0.66), ``cap`` (0.9), ``num_bins`` (1000),
+            ``decay`` (0.99: the histogram's weight kept per iteration).
+            Default: None (off).
+        mix (str, optional): ``'class'`` (ClassMix) or None (self-training
+            on the target images themselves). Default: 'class'.
+        strong_augment (dict, optional): DACS' colour jitter and blur on the
+            student's self-training image (:func:`strong_transform`); keys
+            ``color_jitter_p`` (0.8: the probability of jittering; DACS and
+            DAFormer jitter when U(0, 1) > 0.2), ``color_jitter_s`` (0.2,
+            DAFormer; DACS 0.25), ``blur`` (True: blur half of the batches).
+            None: off. Default: ``{}`` (those values).
+        lambda_mask (float): Weight of MIC's masked consistency (MIC: 1).
+            Default: 0.
+        mask (dict): MIC's masking: ``block_size`` (64), ``ratio`` (0.7,
+            the masked share), ``augment`` (True: the masked image gets the
+            strong augmentation first, MIC's ``separatetrgaug``).
+        teacher_mode (str): ``'train'`` runs the teacher with BatchNorm on
+            batch statistics and dropout off (DAFormer); ``'eval'`` in eval
+            mode. Default: 'train'.
+        seed (int): Seed of :attr:`generator` (plus the rank, so ranks draw
+            differently). Default: 0.
+    """
+
+    def __init__(self,
+                 backbone: ConfigType,
+                 decode_head: ConfigType,
+                 *,
+                 lambda_st: float = 1.0,
+                 pseudo_threshold: Optional[float] = 0.968,
+                 pseudo_weight_ignore_top: int = 0,
+                 pseudo_weight_ignore_bottom: int = 0,
+                 pseudo_label_view: str = 'target',
+                 class_thresholds: Optional[dict] = None,
+                 mix: Optional[str] = 'class',
+                 strong_augment: Optional[dict] = {},
+                 lambda_mask: float = 0.0,
+                 mask: dict = dict(block_size=64, ratio=0.7, augment=True),
+                 teacher_mode: str = 'train',
+                 seed: int = 0,
+                 **kwargs) -> None:
+        if kwargs.get('lambda_pseudo_ce', 0):
+            raise ValueError(
+                'SelfTrainingEncoderDecoder: `lambda_pseudo_ce` weighs '
+                'offline pseudo labels; online self-training weighs the '
+                "teacher's with `lambda_st`. Remove lambda_pseudo_ce.")
+        super().__init__(backbone=backbone, decode_head=decode_head, **kwargs)
+        self.lambda_st = check_weight('lambda_st', lambda_st)
+        self.lambda_mask = check_weight('lambda_mask', lambda_mask)
+        if pseudo_threshold is not None and not (
+                isinstance(pseudo_threshold, (int, float))
+                and 0.0 <= pseudo_threshold <= 1.0):
+            raise ValueError(
+                'SelfTrainingEncoderDecoder: `pseudo_threshold` must be a '
+                f'number in [0, 1] or None, got {pseudo_threshold!r}.')
+        self.pseudo_threshold = pseudo_threshold
+        for name, rows in (('pseudo_weight_ignore_top',
+                            pseudo_weight_ignore_top),
+                           ('pseudo_weight_ignore_bottom',
+                            pseudo_weight_ignore_bottom)):
+            if not isinstance(rows, int) or isinstance(rows,
+                                                       bool) or rows < 0:
+                raise ValueError(f'SelfTrainingEncoderDecoder: `{name}` must '
+                                 f'be an int >= 0, got {rows!r}.')
+        self.ignore_top = pseudo_weight_ignore_top
+        self.ignore_bottom = pseudo_weight_ignore_bottom
+        if pseudo_label_view not in _VIEWS:
+            raise ValueError('SelfTrainingEncoderDecoder: '
+                             f'`pseudo_label_view` must be one of {_VIEWS}, '
+                             f'got {pseudo_label_view!r}.')
+        self.pseudo_label_view = pseudo_label_view
+        if mix not in _MIX:
+            raise ValueError(f'SelfTrainingEncoderDecoder: `mix` must be one '
+                             f'of {_MIX}, got {mix!r}.')
+        self.mix = mix
+        self.strong_augment = (None if strong_augment is None else
+                               _check_keys('strong_augment', strong_augment,
+                                           _AUG_KEYS))
+        self.mask = dict(block_size=64, ratio=0.7, augment=True)
+        self.mask.update(_check_keys('mask', mask, _MASK_KEYS))
+        if teacher_mode not in _TEACHER_MODES:
+            raise ValueError('SelfTrainingEncoderDecoder: `teacher_mode` '
+                             f'must be one of {_TEACHER_MODES}, got '
+                             f'{teacher_mode!r}.')
+        self.teacher_mode = teacher_mode
+        self.class_thresholds = None
+        if class_thresholds is not None:
+            cfg = dict(percentile=0.66, cap=0.9, num_bins=1000, decay=0.99)
+            cfg.update(
+                _check_keys('class_thresholds', class_thresholds,
+                            _THRESHOLD_KEYS))
+            if not 0.0 < cfg['decay'] <= 1.0:
+                raise ValueError(
+                    'SelfTrainingEncoderDecoder: class_thresholds.decay must '
+                    f"be in (0, 1], got {cfg['decay']!r}.")
+            self.class_thresholds = cfg
+            self.register_buffer(
+                'pl_class_histogram',
+                torch.zeros(
+                    self.num_classes, int(cfg['num_bins']),
+                    dtype=torch.float64))
+        if (self.pseudo_label_view == 'source_style' and not getattr(
+                self.data_preprocessor, 'makes_target_src_style', False)):
+            raise ValueError(
+                "SelfTrainingEncoderDecoder: pseudo_label_view='source_style'"
+                ' predicts on the target in the source style; use '
+                'UDADataPreProcessor with fda=dict(..., '
+                'target_to_source=True).')
+        rank, _ = get_dist_info()
+        self.generator = torch.Generator()
+        self.generator.manual_seed(int(seed) + rank)
+        self._teacher: Tuple[nn.Module, ...] = ()
+
+    # -- teacher and random state ----------------------------------------
+    def attach_teacher(self, teacher: nn.Module) -> None:
+        """Lend the teacher (held in a tuple: not a submodule, not in the
+        state dict, not seen by the optimizer or DDP)."""
+        self._teacher = (teacher, )
+
+    @property
+    def teacher(self) -> nn.Module:
+        """The attached teacher; a clear error when there is none."""
+        if not self._teacher:
+            raise RuntimeError(
+                'SelfTrainingEncoderDecoder: no teacher; add '
+                "dict(type='MeanTeacherHook') to custom_hooks (it creates "
+                'and updates the EMA teacher).')
+        return self._teacher[0]
+
+    def get_rng_state(self) -> Tensor:
+        """State of :attr:`generator` (for ``RNGStateHook``)."""
+        return self.generator.get_state()
+
+    def set_rng_state(self, state: Tensor) -> None:
+        """Restore what :meth:`get_rng_state` returned."""
+        self.generator.set_state(state)
+
+    # -- pseudo labels ---------------------------------------------------
+    @torch.no_grad()
+    def _teacher_logits(self, view: Tensor) -> Tensor:
+        teacher = self.teacher
+        modes = [(m, m.training) for m in teacher.modules()]
+        teacher.train(self.teacher_mode == 'train')
+        for module in teacher.modules():
+            if isinstance(module, nn.modules.dropout._DropoutNd):
+                module.training = False
+        try:
+            logits = teacher.decode_head.forward(teacher.extract_feat(view))
+        finally:
+            for module, mode in modes:
+                module.training = mode
+        return self._to_input_size(logits, view)
+
+    @torch.no_grad()
+    def pseudo_labels(self, view: Tensor,
+                      samples: SampleList) -> Tuple[Tensor, Tensor, Tensor]:
+        """The teacher's pseudo labels of ``view`` and their weights.
+
+        Args:
+            view (Tensor): The images the teacher sees, ``N x 3 x H x W``.
+            samples (list[SegDataSample]): Their samples (image shapes for
+                the padding).
+
+        Returns:
+            tuple[Tensor]: ``labels`` (``N x H x W`` long, 255 on padding and
+            below a class threshold), ``weight`` (``N x H x W``: the quality
+            weight, 0 on the ignored rows) and ``quality`` (the scalar
+            weight).
+        """
+        prob = torch.softmax(self._teacher_logits(view).float(), dim=1)
+        conf, labels = prob.max(dim=1)
+        valid = valid_mask(view, samples)
+        if self.class_thresholds is not None:
+            labels = self._apply_class_thresholds(conf, labels, valid)
+        labels = labels.masked_fill(~valid, IGNORE_INDEX)
+        if self.pseudo_threshold is None:
+            quality = conf.new_ones(())
+        else:
+            # DAFormer: the share over every pixel of the batch.
+            quality = (conf >= self.pseudo_threshold).float().mean()
+        weight = quality.expand_as(conf).clone()
+        if self.ignore_top:
+            weight[:, :self.ignore_top] = 0
+        if self.ignore_bottom:
+            weight[:, weight.shape[1] - self.ignore_bottom:] = 0
+        return labels, weight, quality
+
+    def _apply_class_thresholds(self, conf: Tensor, labels: Tensor,
+                                valid: Tensor) -> Tensor:
+        cfg = self.class_thresholds
+        bins = int(cfg['num_bins'])
+        idx = (labels[valid] * bins + (conf[valid] * bins).long().clamp(
+            0, bins - 1))
+        counts = torch.bincount(
+            idx, minlength=self.num_classes * bins).view(
+                self.num_classes, bins).to(torch.float64)
+        _, world_size = get_dist_info()
+        if world_size > 1:
+            all_reduce(counts, op='sum')
+        hist = self.pl_class_histogram
+        hist.mul_(cfg['decay']).add_(counts)
+        thresholds = torch.from_numpy(
+            thresholds_from_histograms(hist.cpu().numpy(), cfg['percentile'],
+                                       cfg['cap'])).to(conf)
+        return labels.masked_fill(conf < thresholds[labels], IGNORE_INDEX)
+
+    # -- augmentation ----------------------------------------------------
+    def _strong(self, imgs: Tensor) -> Tensor:
+        if self.strong_augment is None:
+            return imgs
+        pre = self.data_preprocessor
+        # Colour jitter works on RGB; inputs are BGR when the preprocessor
+        # keeps the loaded channel order (the caffe DeepLabV2 configs).
+        bgr = not pre.channel_conversion
+        mean, std = pre.mean.view(-1), pre.std.view(-1)
+        if bgr:
+            imgs, mean, std = imgs.flip(1), mean.flip(0), std.flip(0)
+        out = strong_transform(imgs, mean, std, self.generator,
+                               **self.strong_augment)
+        return out.flip(1) if bgr else out
+
+    # -- losses ----------------------------------------------------------
+    def _student_logits(self, imgs: Tensor) -> Tensor:
+        return self.decode_head.forward(self.extract_feat(imgs))
+
+    def loss(self,
+             inputs: Tensor,
+             data_samples: SampleList,
+             target_inputs: Optional[Tensor] = None,
+             target_data_samples: OptSampleList = None,
+             target_src_style_inputs: Optional[Tensor] = None) -> dict:
+        """The losses of :class:`UDAEncoderDecoder` and self-training.
+
+        Args and returns as :meth:`UDAEncoderDecoder.loss`; the target
+        samples need no ``gt_sem_seg``.
+        """
+        if target_inputs is None:
+            raise ValueError(
+                'SelfTrainingEncoderDecoder: self-training needs '
+                '`target_inputs`; train with UDADataset and '
+                'UDADataPreProcessor.')
+        warm = self.current_iter() >= self.warmup_iters
+        view = target_inputs
+        if self.pseudo_label_view == 'source_style':
+            if target_src_style_inputs is None:
+                raise ValueError(
+                    "SelfTrainingEncoderDecoder: pseudo_label_view="
+                    "'source_style' needs `target_src_style_inputs` (set "
+                    'data_preprocessor.fda.target_to_source=True).')
+            view = target_src_style_inputs
+        labels, weight, quality = self.pseudo_labels(view,
+                                                     target_data_samples)
+        losses = self._uda_losses(
+            inputs,
+            data_samples,
+            target_inputs,
+            target_data_samples,
+            target_src_style_inputs,
+            contrast_labels=labels)
+        losses['pl_quality'] = quality
+        if self.lambda_st > 0:
+            key = 'loss_ce_mix' if self.mix == 'class' else 'loss_ce_st'
+            losses[key] = self._self_training_loss(
+                inputs, data_samples, target_inputs, labels,
+                weight) if warm else inputs.new_zeros(())
+        if self.lambda_mask > 0:
+            losses['loss_ce_masked'] = self._masked_loss(
+                target_inputs, labels,
+                weight) if warm else inputs.new_zeros(())
+        return losses
+
+    def _source_labels(self, data_samples: SampleList,
+                       target_inputs: Tensor) -> Tensor:
+        labels = torch.stack([s.gt_sem_seg.data for s in data_samples
+                              ]).squeeze(1).long()
+        if labels.shape[1:] != target_inputs.shape[2:]:
+            raise ValueError(
+                'SelfTrainingEncoderDecoder: ClassMix pastes source pixels '
+                'onto target images of the same size, got source labels '
+                f'{tuple(labels.shape[1:])} and target images '
+                f'{tuple(target_inputs.shape[2:])}; crop both domains to one '
+                'size (data_preprocessor.size or the pipelines).')
+        return labels
+
+    def _self_training_loss(self, inputs: Tensor, data_samples: SampleList,
+                            target_inputs: Tensor, labels: Tensor,
+                            weight: Tensor) -> Tensor:
+        if self.mix == 'class':
+            src_labels = self._source_labels(data_samples, target_inputs)
+            masks = class_mix_masks(src_labels, self.generator)
+            imgs = mix(masks, inputs, target_inputs)
+            labels = mix(masks, src_labels, labels)
+            weight = mix(masks, torch.ones_like(weight), weight)
+        else:
+            imgs = target_inputs
+        imgs = self._strong(imgs)
+        return self.lambda_st * pixel_weighted_ce(
+            self._student_logits(imgs), labels, weight, self.align_corners)
+
+    def _masked_loss(self, target_inputs: Tensor, labels: Tensor,
+                     weight: Tensor) -> Tensor:
+        imgs = self._strong(target_inputs) if self.mask['augment'] else \
+            target_inputs
+        n, _, h, w = imgs.shape
+        masks = block_masks(
+            n,
+            h,
+            w,
+            block_size=self.mask['block_size'],
+            ratio=self.mask['ratio'],
+            generator=self.generator,
+            device=imgs.device)
+        return self.lambda_mask * pixel_weighted_ce(
+            self._student_logits(mask_images(imgs, masks)), labels, weight,
+            self.align_corners)
+
+    def extra_repr(self) -> str:
+        return (f'mix={self.mix!r}, lambda_st={self.lambda_st}, '
+                f'lambda_mask={self.lambda_mask}, '
+                f'pseudo_label_view={self.pseudo_label_view!r}')
+
