@@ -3,6 +3,7 @@
     python tools/generate_pseudo_labels.py CONFIG CKPT [CKPT ...] --out DIR \
         [--beta B | --no-fda] [--reference IMG] [--seed S] [--percentile P] \
         [--cap C] [--threshold T] [--num-bins N] [--grayscale] \
+        [--selection {fda,cbst}] [--portion F] \
         [--show-dir D] [--launcher pytorch] [--cfg-options k=v ...]
 
 CONFIG is a UDA config (stage 1 or 2): its ``train_dataloader.dataset`` names
@@ -12,8 +13,10 @@ ensembled (mean softmax, FDA-MBT). Writes one uint8 PNG of train ids per
 target image (255 = ignored) plus ``manifest.json`` into DIR; see
 ``mmseg_fdacl/pseudo_labels/`` for thresholds, resumption and reuse.
 When the target has ground truth (Cityscapes ``gtFine/train``), prints the
-per-class IoU and mIoU of the labeled pseudo-label pixels and their
-coverage. Several processes: ``torchrun --nproc_per_node N
+per-class IoU and mIoU of the labeled pseudo-label pixels, their coverage
+(per class too), and the IoU over every ground-truth pixel (ignored = miss).
+``--selection cbst --portion F`` selects class-balanced labels (CBST) instead
+of FDA's thresholds. Several processes: ``torchrun --nproc_per_node N
 tools/generate_pseudo_labels.py ... --launcher pytorch`` (gloo on CPU).
 """
 import argparse
@@ -59,6 +62,16 @@ def parse_args(argv=None):
                         help='one global threshold instead of per-class ones')
     parser.add_argument('--num-bins', type=int, default=1000,
                         help='confidence histogram bins')
+    parser.add_argument('--selection', choices=['fda', 'cbst'],
+                        default='fda',
+                        help="'fda': FDA's capped per-class percentile "
+                        "thresholds (default); 'cbst': class-balanced "
+                        'selection (CBST), argmax of p_c / k_c kept where it '
+                        'is >= 1 (--percentile and --cap do not apply)')
+    parser.add_argument('--portion', type=float, default=0.2,
+                        help='with --selection cbst: share of each class\'s '
+                        'predicted pixels that k_c keeps, in (0, 1] '
+                        '(default 0.2)')
     parser.add_argument('--grayscale', action='store_true',
                         help='predict on grayscale images')
     parser.add_argument('--show-dir', default=None,
@@ -88,19 +101,27 @@ def init_distributed(launcher: str) -> None:
         init_cpu_process_group(launcher)
 
 
+def _fmt(value: float) -> str:
+    return 'nan' if value != value else f'{value:.2f}'
+
+
 def format_iou_table(result: dict) -> str:
-    """Per-class IoU table (rows: classes) and the reference-style row."""
+    """Per-class table (IoU on labeled pixels, coverage, IoU on every
+    ground-truth pixel) and the reference-style row."""
     from prettytable import PrettyTable
     table = PrettyTable()
-    table.field_names = ['Class', 'IoU']
-    for name, iou in zip(result['classes'], result['iou']):
-        table.add_row([name, 'nan' if iou != iou else f'{iou:.2f}'])
-    row = ' | '.join('nan' if v != v else f'{v:.2f}'
-                     for v in result['iou'])
+    table.field_names = ['Class', 'IoU', 'coverage %', 'IoU all pixels']
+    for name, iou, cov, iou_all in zip(result['classes'], result['iou'],
+                                       result['class_coverage'],
+                                       result['iou_all']):
+        table.add_row([name, _fmt(iou), _fmt(cov), _fmt(iou_all)])
+    row = ' | '.join(_fmt(v) for v in result['iou'])
     return (f'{table.get_string()}\n'
             f"mIoU {result['miou']:.2f} on labeled pixels of "
             f"{result['num_images']} images with ground truth; coverage "
-            f"{result['coverage']:.2f}% of ground-truth pixels labeled\n"
+            f"{result['coverage']:.2f}% of ground-truth pixels labeled; "
+            f"mIoU {result['miou_all']:.2f} over every ground-truth pixel "
+            '(ignored = miss)\n'
             f"| Pseudo Labels | {row} | {result['miou']:.2f} |")
 
 
@@ -139,6 +160,8 @@ def main(argv=None) -> dict:
         cap=args.cap,
         threshold=args.threshold,
         num_bins=args.num_bins,
+        selection=args.selection,
+        portion=args.portion,
         device=device,
         show_progress=True)
     seconds = time.perf_counter() - start
@@ -149,7 +172,9 @@ def main(argv=None) -> dict:
               ' and any reuse included) -> '
               f"{osp.join(args.out, 'manifest.json')}")
         thr = ', '.join(f'{t:.3f}' for t in manifest['thresholds'])
-        print(f'thresholds: [{thr}]')
+        what = ('class normalizers k_c' if args.selection == 'cbst' else
+                'thresholds')
+        print(f'{what}: [{thr}]')
     if args.show_dir:
         n = visualize_pseudo_labels(
             args.out, target, args.show_dir,

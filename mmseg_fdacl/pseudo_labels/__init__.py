@@ -4,13 +4,16 @@ The threshold rule follows FDA's self-supervised training step (Yang & Soatto,
 "FDA: Fourier Domain Adaptation for Semantic Segmentation", CVPR 2020, and its
 reference ``getSudoLabel`` script): for each class, the confidence at a
 percentile of the pixels predicted as that class, capped; pixels below their
-class threshold are ignored (255). Several checkpoints are ensembled by
-averaging their softmax (FDA's multi-band transfer, MBT).
+class threshold are ignored (255). ``selection='cbst'`` selects instead as
+CBST does (Zou et al., ECCV 2018): per class a normalizer ``k_c`` keeping the
+top ``portion`` of its predicted pixels, label ``argmax_c p_c / k_c`` where
+that ratio is >= 1. Several checkpoints are ensembled by averaging their
+softmax (FDA's multi-band transfer, MBT).
 
 The parts, each usable alone:
 
-* :mod:`.thresholds`: confidence histograms, percentile thresholds, applying
-  them (plain numpy).
+* :mod:`.thresholds`: confidence histograms, percentile thresholds and CBST
+  normalizers, applying them (plain numpy).
 * :mod:`.predictor`: the models and the prediction (FDA target->source with
   a fixed or per-image drawn source reference, grayscale, ``test_step``,
   logits at the original image size).
@@ -38,12 +41,14 @@ from .manifest import (MANIFEST_NAME, MANIFEST_VERSION,
                        write_manifest)
 from .predictor import Predictor, build_models
 from .scoring import evaluate_pseudo_labels
-from .thresholds import (apply_thresholds, confidence_histogram,
+from .thresholds import (SELECTIONS, apply_class_balanced, apply_thresholds,
+                         class_balanced_normalizers, confidence_histogram,
                          thresholds_from_histograms)
 
 __all__ = [
     'MANIFEST_NAME', 'MANIFEST_VERSION', 'ImageCallback', 'Predictor',
-    'PseudoLabelSettingsError', 'apply_thresholds', 'build_models',
+    'PseudoLabelSettingsError', 'SELECTIONS', 'apply_class_balanced',
+    'apply_thresholds', 'build_models', 'class_balanced_normalizers',
     'confidence_histogram', 'datasets_from_config', 'evaluate_pseudo_labels',
     'generate_pseudo_labels', 'inference_pipeline_from_cfg', 'read_manifest',
     'sha256_file', 'thresholds_from_histograms', 'visualize_pseudo_labels',

@@ -4,12 +4,16 @@
    [0, 1]) of the confidences of the pixels predicted as that class
    (:mod:`.thresholds`). Under ``torch.distributed`` every rank handles
    images ``rank::world_size`` and the histograms are summed with
-   ``mmengine.dist.all_reduce``. Rank 0 stores the thresholds in
-   ``manifest.json``. With a global ``threshold`` this pass is skipped.
+   ``mmengine.dist.all_reduce``. Rank 0 stores the per-class values in
+   ``manifest.json`` (``thresholds``: FDA's thresholds, or CBST's
+   normalizers ``k_c`` with ``selection='cbst'``). With a global
+   ``threshold`` this pass is skipped.
 2. **Pass 2, labels.** The prediction is recomputed (nothing per image is
    kept between passes: no memory or disk that grows with the set) and
-   ``label = argmax if confidence >= threshold[argmax] else 255`` is written
-   as a uint8 PNG at :func:`mmseg_fdacl.utils.pseudo_label_path`.
+   written as a uint8 PNG at :func:`mmseg_fdacl.utils.pseudo_label_path`:
+   ``label = argmax if confidence >= threshold[argmax] else 255`` (FDA), or
+   ``argmax_c p_c / k_c`` where ``max_c p_c / k_c >= 1``, else 255 (CBST,
+   which needs every class's score: the predictor's ``probabilities``).
 
 ``manifest.json`` is written before anything else, again when thresholds are
 final and at the end with ``complete: true``. A run on a folder whose
@@ -41,10 +45,20 @@ from .files import (DatasetLike, file_list, image_root,
 from .manifest import (make_settings, new_manifest, reusable_manifest,
                        sha256_json, write_manifest)
 from .predictor import Predictor, build_models
-from .thresholds import (apply_thresholds, confidence_histogram,
+from .thresholds import (SELECTIONS, apply_class_balanced, apply_thresholds,
+                         class_balanced_normalizers, confidence_histogram,
                          thresholds_from_histograms)
 
-__all__ = ['ImageCallback', 'generate_pseudo_labels', 'validate_arguments']
+__all__ = [
+    'ImageCallback', 'SETTING_NAMES', 'generate_pseudo_labels',
+    'validate_arguments', 'validate_settings'
+]
+
+#: The keyword settings of :func:`generate_pseudo_labels` that change the
+#: labels (what :class:`~mmseg_fdacl.engine.hooks.PseudoLabelHook` passes
+#: on).
+SETTING_NAMES = ('beta', 'reference', 'seed', 'grayscale', 'percentile',
+                 'cap', 'threshold', 'num_bins', 'selection', 'portion')
 
 ImageCallback = Callable[[int, str], None]
 
@@ -81,6 +95,7 @@ class _Run:
     show_progress: bool
     rank: int
     world_size: int
+    selection: str = 'fda'
     shard: List[int] = field(init=False)
 
     def __post_init__(self) -> None:
@@ -97,15 +112,17 @@ class _Run:
 
 
 def validate_settings(beta: Optional[float], percentile: float, cap: float,
-                      threshold: Optional[float], num_bins: int) -> None:
+                      threshold: Optional[float], num_bins: int,
+                      selection: str = 'fda', portion: float = 0.2) -> None:
     """Refuse out-of-range pseudo-label settings, naming the argument.
 
     Args:
-        beta, percentile, cap, threshold, num_bins: As
+        beta, percentile, cap, threshold, num_bins, selection, portion: As
             :func:`generate_pseudo_labels` takes them.
 
     Raises:
-        ValueError: A setting is out of range.
+        ValueError: A setting is out of range, or ``threshold`` is given
+            with ``selection='cbst'``.
     """
     if beta is not None and not 0.0 <= beta <= 0.5:
         raise ValueError(f'beta must be in [0, 0.5] or None (no FDA), '
@@ -120,23 +137,39 @@ def validate_settings(beta: Optional[float], percentile: float, cap: float,
                          f'thresholds), got {threshold}.')
     if not isinstance(num_bins, int) or num_bins < 2:
         raise ValueError(f'num_bins must be an int >= 2, got {num_bins!r}.')
+    if selection not in SELECTIONS:
+        raise ValueError(f'selection must be one of {SELECTIONS} (FDA\'s '
+                         'percentile thresholds, or CBST\'s class-balanced '
+                         f'selection), got {selection!r}.')
+    if not (isinstance(portion, (int, float)) and 0.0 < portion <= 1.0):
+        raise ValueError('portion must be a fraction in (0, 1] (e.g. 0.2: '
+                         'each class keeps its 20% most confident pixels), '
+                         f'got {portion!r}.')
+    if selection == 'cbst' and threshold is not None:
+        raise ValueError(
+            f'threshold={threshold} is a global threshold of FDA\'s rule; '
+            "selection='cbst' sets one normalizer per class from `portion`. "
+            "Pass threshold=None with selection='cbst', or selection='fda'.")
 
 
 def validate_arguments(beta: Optional[float], percentile: float, cap: float,
                        threshold: Optional[float], num_bins: int,
                        checkpoints: Sequence[str],
-                       reference: Optional[str]) -> None:
+                       reference: Optional[str], selection: str = 'fda',
+                       portion: float = 0.2) -> None:
     """Refuse out-of-range settings and missing files, naming the argument.
 
     Args:
-        beta, percentile, cap, threshold, num_bins, checkpoints, reference:
-            As :func:`generate_pseudo_labels` takes them.
+        beta, percentile, cap, threshold, num_bins, checkpoints, reference,
+            selection, portion: As :func:`generate_pseudo_labels` takes
+            them.
 
     Raises:
         ValueError: A setting is out of range, or no checkpoint is given.
         FileNotFoundError: A checkpoint or the reference image is missing.
     """
-    validate_settings(beta, percentile, cap, threshold, num_bins)
+    validate_settings(beta, percentile, cap, threshold, num_bins, selection,
+                      portion)
     if len(checkpoints) == 0:
         raise ValueError('checkpoints must name at least one checkpoint file.')
     for ckpt in checkpoints:
@@ -239,16 +272,21 @@ def _histogram_pass(run: _Run, num_bins: int) -> np.ndarray:
 
 
 def _final_thresholds(run: _Run, manifest: dict, threshold: Optional[float],
-                      percentile: float, cap: float,
-                      num_bins: int) -> np.ndarray:
-    """The thresholds: stored ones when final, else made and stored."""
+                      percentile: float, cap: float, num_bins: int,
+                      portion: float) -> np.ndarray:
+    """The per-class values (FDA thresholds, or CBST normalizers): stored
+    ones when final, else made and stored."""
     if not manifest['thresholds_final']:
         if threshold is not None:
             thresholds = np.full(run.num_classes, float(threshold))
             predicted = None
         else:
             hist = _histogram_pass(run, num_bins)
-            thresholds = thresholds_from_histograms(hist, percentile, cap)
+            if run.selection == 'cbst':
+                thresholds = class_balanced_normalizers(hist, portion)
+            else:
+                thresholds = thresholds_from_histograms(
+                    hist, percentile, cap)
             predicted = hist.sum(axis=1).tolist()
         manifest.update(
             thresholds=[float(t) for t in thresholds],
@@ -271,8 +309,12 @@ def _label_image(run: _Run, index: int, thresholds: np.ndarray,
     png = pseudo_label_path(img_path, run.images.root, run.out_dir)
     if osp.isfile(png):
         return cv2.imread(png, cv2.IMREAD_UNCHANGED)
-    pred, conf = run.predictor(img_path, index)
-    label = apply_thresholds(pred, conf, thresholds)
+    if run.selection == 'cbst':
+        label = apply_class_balanced(
+            run.predictor.probabilities(img_path, index), thresholds)
+    else:
+        pred, conf = run.predictor(img_path, index)
+        label = apply_thresholds(pred, conf, thresholds)
     write_png(png, label)
     if image_callback is not None:
         image_callback(index, png)
@@ -324,6 +366,8 @@ def generate_pseudo_labels(
         cap: float = 0.9,
         threshold: Optional[float] = None,
         num_bins: int = 1000,
+        selection: str = 'fda',
+        portion: float = 0.2,
         device: Union[str, torch.device, None] = None,
         show_progress: bool = False,
         image_callback: Optional[ImageCallback] = None) -> dict:
@@ -348,12 +392,21 @@ def generate_pseudo_labels(
             None (a deterministic per-image random source image).
         seed (int): Seed of the reference draw. Default: 0.
         grayscale (bool): Predict on grayscale images. Default: False.
-        percentile (float): Per-class threshold percentile (fraction).
-            Default: 0.66.
-        cap (float): Cap of the per-class thresholds. Default: 0.9.
+        percentile (float): Per-class threshold percentile (fraction) of
+            FDA's rule. Default: 0.66.
+        cap (float): Cap of FDA's per-class thresholds. Default: 0.9.
         threshold (float, optional): A global threshold instead of per-class
-            ones (skips the histogram pass). Default: None.
+            ones (skips the histogram pass; FDA's rule only). Default: None.
         num_bins (int): Histogram resolution. Default: 1000.
+        selection (str): ``'fda'`` (FDA's capped per-class percentile
+            thresholds on the argmax) or ``'cbst'`` (CBST's class-balanced
+            selection, ``argmax_c p_c / k_c`` kept where it is >= 1, with
+            ``k_c`` the confidence at the top-``portion`` quantile of class
+            ``c``; ``percentile`` and ``cap`` do not apply). Default:
+            ``'fda'``.
+        portion (float): With ``selection='cbst'``, the share of each
+            class's predicted pixels its ``k_c`` keeps, in (0, 1]. Default:
+            0.2 (CBST's first round).
         device (str, optional): Default: ``cuda`` if available, else ``cpu``.
         show_progress (bool): mmengine progress bar on rank 0.
         image_callback (callable, optional): ``f(index, png_path)`` called
@@ -368,7 +421,7 @@ def generate_pseudo_labels(
     """
     checkpoints = [str(c) for c in checkpoints]
     validate_arguments(beta, percentile, cap, threshold, num_bins,
-                       checkpoints, reference)
+                       checkpoints, reference, selection, portion)
     rank, world_size = get_dist_info()
     if device is None:
         device = 'cuda' if torch.cuda.is_available() else 'cpu'
@@ -380,7 +433,7 @@ def generate_pseudo_labels(
         rel_paths=images.rel_paths, source_paths=images.source_paths,
         beta=beta, reference=reference, seed=seed, grayscale=grayscale,
         percentile=percentile, cap=cap, threshold=threshold,
-        num_bins=num_bins)
+        num_bins=num_bins, selection=selection, portion=portion)
     settings_hash = sha256_json(settings)
     existing = reusable_manifest(out_dir, settings, settings_hash)
     if existing is not None and existing.get('complete'):
@@ -399,9 +452,9 @@ def generate_pseudo_labels(
     predictor = Predictor(models, pipeline, beta, grayscale, reference,
                           images.source_paths, seed)
     run = _Run(out_dir, images, predictor, num_classes, show_progress, rank,
-               world_size)
+               world_size, selection)
     thresholds = _final_thresholds(run, manifest, threshold, percentile, cap,
-                                   num_bins)
+                                   num_bins, portion)
     counts = _label_pass(run, thresholds,
                          'pass 2/2, labels' if threshold is None else 'labels',
                          image_callback)

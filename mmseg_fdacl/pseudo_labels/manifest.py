@@ -73,12 +73,16 @@ def make_settings(*, checkpoints: Sequence[str], model: dict,
                   source_paths: Sequence[str], beta: Optional[float],
                   reference: Optional[str], seed: int, grayscale: bool,
                   percentile: float, cap: float, threshold: Optional[float],
-                  num_bins: int) -> dict:
+                  num_bins: int, selection: str = 'fda',
+                  portion: float = 0.2) -> dict:
     """The ``settings`` of a manifest: all that changes the labels.
 
     Settings that do not apply are None (no seed without a random reference
-    draw; no percentile, cap or bins with a global threshold), so that they
-    do not make equal sets look different.
+    draw; no percentile, cap or bins with a global threshold; no percentile
+    or cap with ``selection='cbst'``), so that they do not make equal sets
+    look different. ``selection`` and ``portion`` are stored only for a rule
+    other than FDA's: with the default the settings, and so their hash, are
+    those of folders made before the option existed, which stay reusable.
 
     Args:
         checkpoints (Sequence[str]): Checkpoint files (hashed by content).
@@ -89,14 +93,16 @@ def make_settings(*, checkpoints: Sequence[str], model: dict,
         source_paths (Sequence[str]): Source images of the reference draw
             (kept by base name), or empty.
         beta, reference, seed, grayscale, percentile, cap, threshold,
-            num_bins: As :func:`generate_pseudo_labels` takes them.
+            num_bins, selection, portion: As :func:`generate_pseudo_labels`
+            takes them.
 
     Returns:
         dict: The settings.
     """
     random_reference = beta is not None and reference is None
     per_class = threshold is None
-    return dict(
+    fda_rule = selection == 'fda'
+    settings = dict(
         checkpoint_sha256=[sha256_file(c) for c in checkpoints],
         model_test=json_ready(
             dict(
@@ -111,11 +117,14 @@ def make_settings(*, checkpoints: Sequence[str], model: dict,
                        if source_paths else None),
         seed=seed if random_reference else None,
         grayscale=bool(grayscale),
-        percentile=percentile if per_class else None,
-        cap=cap if per_class else None,
+        percentile=percentile if per_class and fda_rule else None,
+        cap=cap if per_class and fda_rule else None,
         threshold=threshold,
         num_bins=num_bins if per_class else None,
     )
+    if not fda_rule:
+        settings.update(selection=selection, portion=portion)
+    return settings
 
 
 def settings_diff(old: dict, new: dict) -> List[str]:

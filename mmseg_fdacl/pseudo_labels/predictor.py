@@ -161,18 +161,8 @@ class Predictor:
         return img
 
     @torch.no_grad()
-    def __call__(self, img_path: str,
-                 index: int) -> Tuple[np.ndarray, np.ndarray]:
-        """Return ``(pred, conf)`` at the original image size.
-
-        Args:
-            img_path (str): The target image.
-            index (int): Its index in the target set.
-
-        Returns:
-            tuple: ``H x W`` uint8 predicted classes and float confidences
-            (max of the averaged softmax).
-        """
+    def _averaged_softmax(self, img_path: str, index: int) -> torch.Tensor:
+        """``C x H x W`` averaged softmax, on the models' device."""
         data = self.pipeline(dict(img_path=img_path, reduce_zero_label=False,
                                   seg_fields=[]))
         # FDA and grayscale run where the models are (the GPU, if any).
@@ -185,5 +175,34 @@ class Predictor:
             p = sample.seg_logits.data.float().softmax(dim=0)
             prob = p if prob is None else prob + p
         prob /= len(self.models)
-        conf, pred = prob.max(dim=0)
+        return prob
+
+    def __call__(self, img_path: str,
+                 index: int) -> Tuple[np.ndarray, np.ndarray]:
+        """Return ``(pred, conf)`` at the original image size.
+
+        Args:
+            img_path (str): The target image.
+            index (int): Its index in the target set.
+
+        Returns:
+            tuple: ``H x W`` uint8 predicted classes and float confidences
+            (max of the averaged softmax).
+        """
+        conf, pred = self._averaged_softmax(img_path, index).max(dim=0)
         return pred.cpu().numpy().astype(np.uint8), conf.cpu().numpy()
+
+    def probabilities(self, img_path: str, index: int) -> np.ndarray:
+        """Return the class scores at the original image size.
+
+        What class-normalized selection (CBST) needs: every class's score,
+        not only the argmax and its confidence.
+
+        Args:
+            img_path (str): The target image.
+            index (int): Its index in the target set.
+
+        Returns:
+            np.ndarray: ``C x H x W`` float32 averaged softmax.
+        """
+        return self._averaged_softmax(img_path, index).cpu().numpy()

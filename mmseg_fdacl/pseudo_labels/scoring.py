@@ -44,7 +44,10 @@ def evaluate_pseudo_labels(label_dir: str,
     Only **labeled** pseudo-label pixels are scored: ground truth under a
     255 pseudo label is ignored, as in the reference "Pseudo Labels" row
     (quality of the labels stage 2 trains on). ``coverage`` says which share
-    of the ground-truth pixels received a label. Uses MMSeg's
+    of the ground-truth pixels received a label, ``class_coverage`` the same
+    per ground-truth class. ``iou_all`` scores every ground-truth pixel, a
+    255 pseudo label counting as a miss of its class: it falls when labels
+    are withheld as well as when they are wrong. Uses MMSeg's
     ``IoUMetric.intersect_and_union`` / ``total_area_to_metrics``.
 
     Args:
@@ -56,8 +59,10 @@ def evaluate_pseudo_labels(label_dir: str,
 
     Returns:
         dict | None: ``classes``, ``iou`` (per class, %, NaN where a class
-        is in neither map), ``miou`` (%), ``coverage`` (%), ``num_images``;
-        None when no ground truth exists.
+        is in neither map), ``miou`` (%), ``coverage`` (%),
+        ``class_coverage`` (per class, %, NaN where the ground truth lacks
+        the class), ``iou_all`` and ``miou_all`` (%, every ground-truth
+        pixel scored), ``num_images``; None when no ground truth exists.
     """
     # Imported here: mmseg.evaluation is not needed to make pseudo labels.
     from mmseg.evaluation import IoUMetric
@@ -66,6 +71,8 @@ def evaluate_pseudo_labels(label_dir: str,
     num_classes = num_classes or len(classes)
     totals = [torch.zeros(num_classes, dtype=torch.float64) for _ in range(4)]
     gt_valid = labeled = 0
+    gt_class = np.zeros(num_classes, np.int64)
+    gt_class_labeled = np.zeros(num_classes, np.int64)
     num_images = 0
     for _, img_path, gt_path, root in target_items(target):
         if not gt_path or not osp.isfile(gt_path):
@@ -74,6 +81,11 @@ def evaluate_pseudo_labels(label_dir: str,
         valid = gt != IGNORE_INDEX
         gt_valid += int(valid.sum())
         labeled += int((valid & (label != IGNORE_INDEX)).sum())
+        gt_class += np.bincount(
+            gt[valid].ravel(), minlength=num_classes)[:num_classes]
+        gt_class_labeled += np.bincount(
+            gt[valid & (label != IGNORE_INDEX)].ravel(),
+            minlength=num_classes)[:num_classes]
         scored = gt.copy()
         scored[label == IGNORE_INDEX] = IGNORE_INDEX
         areas = IoUMetric.intersect_and_union(
@@ -88,9 +100,21 @@ def evaluate_pseudo_labels(label_dir: str,
     # Despite its annotations, total_area_to_metrics needs torch tensors.
     metrics = IoUMetric.total_area_to_metrics(*totals, metrics=['mIoU'])
     iou = np.asarray(metrics['IoU'], dtype=np.float64) * 100
+    # totals: intersection, union, pseudo-label and ground-truth areas over
+    # the labeled pixels; every ground-truth pixel counts in iou_all.
+    inter, pred_area = totals[0].numpy(), totals[2].numpy()
+    union_all = pred_area + gt_class - inter
+    with np.errstate(divide='ignore', invalid='ignore'):
+        iou_all = np.where(union_all > 0, 100.0 * inter / union_all, np.nan)
+        class_coverage = np.where(gt_class > 0,
+                                  100.0 * gt_class_labeled / gt_class,
+                                  np.nan)
     return dict(
         classes=classes,
         iou=iou.tolist(),
         miou=float(np.nanmean(iou)),
         coverage=100.0 * labeled / max(gt_valid, 1),
+        class_coverage=class_coverage.tolist(),
+        iou_all=iou_all.tolist(),
+        miou_all=float(np.nanmean(iou_all)),
         num_images=num_images)

@@ -160,3 +160,24 @@ def test_bad_arguments_named():
         PseudoLabelHook('a.pth', percentile=66)
     with pytest.raises(ValueError, match='checkpoints'):
         PseudoLabelHook([])
+    with pytest.raises(ValueError, match='selection'):
+        PseudoLabelHook('a.pth', selection='CBST')
+    with pytest.raises(ValueError, match='portion'):
+        PseudoLabelHook('a.pth', selection='cbst', portion=0.0)
+    with pytest.raises(ValueError, match='threshold'):
+        PseudoLabelHook('a.pth', selection='cbst', threshold=0.5)
+
+
+def test_class_balanced_selection_forwarded(data, tmp_path):
+    default = PseudoLabelHook('a.pth')
+    assert default.kwargs['selection'] == 'fda'
+    assert default.kwargs['portion'] == 0.2
+    hook = dict(type='PseudoLabelHook', checkpoints=data['ckpt'],
+                selection='cbst', portion=0.3)
+    _, seen = _train(_cfg(data, tmp_path / 'work', hook, max_iters=1))
+    out = osp.join(str(tmp_path / 'work'), 'pseudo_labels')
+    settings = json.load(open(osp.join(out, 'manifest.json')))['settings']
+    assert settings['selection'] == 'cbst' and settings['portion'] == 0.3
+    assert settings['percentile'] is None and settings['cap'] is None
+    _assert_labels_from(seen, out, osp.join(data['cs'], 'leftImg8bit',
+                                            'train'))

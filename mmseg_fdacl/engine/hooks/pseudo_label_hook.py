@@ -21,7 +21,7 @@ from mmseg.registry import HOOKS
 from mmseg_fdacl.datasets.uda_dataset import UDADataset
 from mmseg_fdacl.pseudo_labels import (generate_pseudo_labels,
                                        inference_pipeline_from_cfg)
-from mmseg_fdacl.pseudo_labels.driver import validate_settings
+from mmseg_fdacl.pseudo_labels.driver import SETTING_NAMES, validate_settings
 from mmseg_fdacl.utils.atomic_io import atomic_write_with
 
 
@@ -113,10 +113,10 @@ SETTINGS = {
     name: param.default
     for name, param in inspect.signature(
         generate_pseudo_labels).parameters.items()
-    if name in ('beta', 'reference', 'seed', 'grayscale', 'percentile',
-                'cap', 'threshold', 'num_bins')
+    if name in SETTING_NAMES
 }
-_RANGED = ('beta', 'percentile', 'cap', 'threshold', 'num_bins')
+_RANGED = ('beta', 'percentile', 'cap', 'threshold', 'num_bins', 'selection',
+           'portion')
 
 
 @HOOKS.register_module()
@@ -170,6 +170,9 @@ class PseudoLabelHook(Hook):
         cap (float): Cap of the per-class thresholds. Default: 0.9.
         threshold (float, optional): Global threshold. Default: None.
         num_bins (int): Histogram bins. Default: 1000.
+        selection (str): ``'fda'`` (FDA's thresholds) or ``'cbst'``
+            (class-balanced selection, CBST). Default: ``'fda'``.
+        portion (float): CBST's per-class share of pixels. Default: 0.2.
     """
 
     priority = 'NORMAL'
@@ -218,9 +221,9 @@ class PseudoLabelHook(Hook):
         self._retired: list = []  # see restart_train_dataloader
 
     @staticmethod
-    def _check(beta, percentile, cap, threshold, num_bins) -> None:
+    def _check(**ranged) -> None:
         try:
-            validate_settings(beta, percentile, cap, threshold, num_bins)
+            validate_settings(**ranged)
         except ValueError as err:
             raise ValueError(f'PseudoLabelHook: {err}') from None
 
