@@ -4,8 +4,11 @@ Every DeepLabV2 here is the demo's model
 (``configs/fdacl/demo/_base_demo.py``: ResNetV1c trunk, output stride 8,
 DLV2Head) with its widths, dilations and loss overridden, so the model is
 written once. :func:`uda_mode_cfg` turns one into the UDA segmentor of
-stage 1 or stage 2, and :func:`build_trainable` builds it with an SGD optim
-wrapper, the way the runner's ``train_step`` uses them.
+stage 1 or stage 2, or into an online self-training segmentor (DACS, MIC, the
+method online), :func:`build_trainable` builds it with an SGD optim wrapper,
+the way the runner's ``train_step`` uses them, and :func:`build_teacher`
+gives an online segmentor the mean teacher that ``MeanTeacherHook`` gives it
+in a run.
 """
 import copy
 import functools
@@ -20,8 +23,11 @@ REPO_ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 #: The demo's base config; its ``model`` is the DeepLabV2 all others vary.
 DEMO_BASE_CONFIG = osp.join(REPO_ROOT, 'configs', 'fdacl', 'demo',
                             '_base_demo.py')
+#: The online self-training modes of :func:`uda_mode_cfg` (they need a
+#: teacher, :func:`build_teacher`, and source and target crops of one size).
+ONLINE_MODES = ('dacs', 'mic', 'fda-cl-online')
 #: The training modes of :func:`uda_mode_cfg`.
-UDA_MODES = ('source-only', 'stage1', 'stage2')
+UDA_MODES = ('source-only', 'stage1', 'stage2') + ONLINE_MODES
 
 
 @functools.lru_cache(maxsize=1)
@@ -87,9 +93,11 @@ def uda_mode_cfg(mode: str,
 
     Args:
         mode (str): ``'source-only'`` (``base`` itself), ``'stage1'``
-            (grayscale source and target, CE + entropy) or ``'stage2'`` (FDA
+            (grayscale source and target, CE + entropy), ``'stage2'`` (FDA
             both ways at beta 0.01, CE + entropy + the pixel contrastive loss
-            on 2000 uniform pixels of the logits; no warm-up).
+            on 2000 uniform pixels of the logits; no warm-up), or an online
+            mode (:func:`online_mode_cfg`): ``'dacs'``, ``'mic'``,
+            ``'fda-cl-online'``.
         base (dict): A plain ``EncoderDecoder`` config.
         forward_views (str): ``UDAEncoderDecoder.forward_views``.
             Default: 'separate'.
@@ -97,6 +105,8 @@ def uda_mode_cfg(mode: str,
     Returns:
         dict: The model config (``base`` is not changed).
     """
+    if mode in ONLINE_MODES:
+        return online_mode_cfg(mode, base, forward_views)
     cfg = copy.deepcopy(base)
     if mode == 'source-only':
         return cfg
@@ -120,6 +130,93 @@ def uda_mode_cfg(mode: str,
             embedding='logits')
     else:
         raise ValueError(f'mode must be one of {UDA_MODES}, got {mode!r}')
+    return cfg
+
+
+def mic_block_size(height: int) -> int:
+    """MIC's mask block side scaled to a crop ``height``: eight blocks down
+    the crop (MIC's 64 px at 512 px), at least 8 px (DeepLabV2's output
+    stride), so crops under 64 px high get fewer blocks.
+
+    Args:
+        height (int): Crop height in pixels.
+
+    Returns:
+        int: The block side in pixels.
+    """
+    return max(8, int(height) // 8)
+
+
+def online_mode_cfg(mode: str,
+                    base: dict,
+                    forward_views: str = 'separate') -> dict:
+    """The :class:`SelfTrainingEncoderDecoder` config of an online mode.
+
+    The values are those of ``configs/_base_/uda/``:
+
+    * ``'dacs'`` (``dacs.py``): source CE, the teacher's pseudo labels on the
+      target weighted by their quality (confidence 0.968), ClassMix and DACS'
+      strong augmentation (colour jitter p 0.8, strength 0.25, blur);
+    * ``'mic'``: ``'dacs'`` plus MIC's masked consistency (weight 1, 70% of
+      the blocks masked, strong augmentation first), blocks of
+      :func:`mic_block_size` of the preprocessor's crop height (64 px when
+      it has no fixed size);
+    * ``'fda-cl-online'`` (``fda-cl-online.py``): ``'dacs'`` plus FDA both
+      ways at beta 0.01, pseudo labels on the target in the source style,
+      entropy (0.005) and the cross-view pixel contrast (weight 1,
+      temperature 0.07, 2000 uniform positions, the logits as embeddings).
+
+    ClassMix pastes source pixels onto target images: both domains need one
+    crop size.
+
+    Args:
+        mode (str): One of :data:`ONLINE_MODES`.
+        base (dict): A plain ``EncoderDecoder`` config (not changed).
+        forward_views (str): ``UDAEncoderDecoder.forward_views`` of the
+            source/target/stylized views. Default: 'separate'.
+
+    Returns:
+        dict: The model config; train it with :func:`build_teacher`.
+    """
+    if mode not in ONLINE_MODES:
+        raise ValueError(
+            f'mode must be one of {ONLINE_MODES}, got {mode!r}')
+    cfg = copy.deepcopy(base)
+    pre = cfg['data_preprocessor']
+    pre['type'] = 'UDADataPreProcessor'
+    cfg.update(
+        type='SelfTrainingEncoderDecoder',
+        forward_views=forward_views,
+        source_ce=True,
+        lambda_st=1.0,
+        pseudo_threshold=0.968,
+        mix='class',
+        strong_augment=dict(
+            color_jitter_p=0.8, color_jitter_s=0.25, blur=True),
+        teacher_mode='train')
+    if mode == 'mic':
+        size = pre.get('size')
+        cfg.update(
+            lambda_mask=1.0,
+            mask=dict(
+                block_size=64 if size is None else mic_block_size(size[0]),
+                ratio=0.7,
+                augment=True))
+    elif mode == 'fda-cl-online':
+        pre['fda'] = dict(
+            beta=0.01, source_to_target=True, target_to_source=True)
+        cfg.update(
+            pseudo_label_view='source_style',
+            lambda_ent=0.005,
+            entropy_loss=dict(type='EntropyLoss', charbonnier_eta=2.0),
+            lambda_cl=1.0,
+            contrast_loss=dict(
+                type='PixelContrastLoss',
+                form='cross_view',
+                temperature=0.07,
+                sampling='uniform',
+                max_samples=2000),
+            embedding='logits')
     return cfg
 
 
@@ -156,3 +253,29 @@ def build_trainable(
         torch.optim.SGD(
             model.parameters(), lr=2.5e-4, momentum=0.9, weight_decay=5e-4))
     return model, optim
+
+
+def build_teacher(model: torch.nn.Module,
+                  alpha: float = 0.999) -> Optional[torch.nn.Module]:
+    """The mean teacher of an online segmentor, as ``MeanTeacherHook`` makes
+    it outside a runner: a :class:`TeacherEMA` of ``model`` started as its
+    copy and attached with ``attach_teacher``.
+
+    After each optimizer step call ``ema.update_parameters(model)`` (the
+    hook's ``after_train_iter``).
+
+    Args:
+        model (nn.Module): The student (after its weight init).
+        alpha (float): Final EMA weight. Default: 0.999.
+
+    Returns:
+        TeacherEMA | None: The teacher's average, or None when ``model``
+        takes no teacher (not an online mode).
+    """
+    if not hasattr(model, 'attach_teacher'):
+        return None
+    from ..models.teacher_ema import TeacherEMA
+    ema = TeacherEMA(model, alpha=alpha)
+    ema.update_parameters(model)  # update 0 copies the student
+    model.attach_teacher(ema.module)
+    return ema

@@ -2,7 +2,9 @@
 
 No timing is asserted (that is what the benchmarks report); the tests check
 that the comparisons run end to end, that every stage-2 view receives a
-gradient, that the figures are finite, and that run_all writes the markdown
+gradient, that the online modes run with their teacher and report peak memory
+and the teacher's share, that the figures are finite, and that run_all writes
+the markdown
 with the command of every figure. Also the AMP path they rely on: FDA inside
 the preprocessor runs under CPU bf16 autocast and the losses stay finite.
 """
@@ -14,6 +16,7 @@ import pytest
 import torch
 
 from mmseg_fdacl.models.losses.pixel_contrast_loss import PixelContrastLoss
+from mmseg_fdacl.models.segmentors import SelfTrainingEncoderDecoder
 
 ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 BENCH = osp.join(ROOT, 'tools', 'benchmarks')
@@ -35,20 +38,68 @@ def _finite_positive(x):
 
 
 def test_train_iter_rows_and_breakdown(capsys):
+    teacher_logits = SelfTrainingEncoderDecoder._teacher_logits
     rows = bench_train_iter.main(TINY + ['--breakdown'])
     modes = {r['mode']: r for r in rows if 'mode' in r}
+    online = ('dacs', 'mic', 'fda-cl-online')
     assert set(modes) == {'source-only', 'stage1', 'stage2',
-                          'stage2 (joint)'}
+                          'stage2 (joint)', *online}
     assert modes['source-only']['ratio'] == 1.0
     for row in modes.values():
         assert _finite_positive(row['s_iter'])
         assert _finite_positive(row['ratio_paired'])
+        assert isinstance(row['peak_bytes'], int) and row['peak_bytes'] > 0
+    for name, row in modes.items():
+        if name in online:
+            assert 0 < row['teacher_share'] < 1
+        else:
+            assert row['teacher_share'] is None
+    # The online modes hold a teacher besides the student.
+    assert modes['dacs']['peak_bytes'] > modes['source-only']['peak_bytes']
+    shares = {r['online']: r for r in rows if 'online' in r}
+    assert set(shares) == set(online)
+    for share in shares.values():
+        assert _finite_positive(share['teacher_s'])
+        assert _finite_positive(share['ema_s'])
+        assert share['teacher_s'] + share['ema_s'] < share['iteration_s']
     parts = {r['part']: r for r in rows if 'part' in r}
     assert set(parts) == {'fda', 'losses', 'data'}
     assert all(_finite_positive(p['seconds']) for p in parts.values())
+    # the timer around the teacher is the script's only
+    assert SelfTrainingEncoderDecoder._teacher_logits is teacher_logits
     out = capsys.readouterr().out
     assert 'gradient norm at the backbone output per view' in out
+    assert ('fda-cl-online: gradient norm at the backbone output per view '
+            '(source, target, source-stylized target, ClassMix)' in out)
     assert '| fp32 | stage2 | 3 |' in out
+    assert '| fp32 | dacs | 2 |' in out and '| fp32 | mic | 3 |' in out
+    assert '| fp32 | fda-cl-online | 4 |' in out
+    assert 'peak MiB (torch.profiler + resident)' in out
+    assert 'teacher fwd + EMA share' in out
+    assert 'teacher forward ms/iter' in out
+
+
+def test_train_iter_modes_switch(capsys):
+    rows = bench_train_iter.main(TINY + ['--modes', 'mic', '--forward-views',
+                                         'joint'])
+    # source-only, the baseline of the ratios, always runs
+    assert [r['mode'] for r in rows if 'mode' in r] == [
+        'source-only', 'mic (joint)'
+    ]
+    assert '| fp32 | mic (joint) | 3 |' in capsys.readouterr().out
+    with pytest.raises(SystemExit):  # the breakdown is stage 2's
+        bench_train_iter.parse_args(['--modes', 'dacs', '--breakdown'])
+
+
+def test_mic_block_size_follows_the_crop():
+    def block(h, w):
+        cfg = bench_train_iter.mode_cfg(
+            'mic', bench_train_iter.deeplabv2_cfg(crop=(h, w)))
+        return cfg['mask']['block_size']
+
+    assert block(512, 1024) == 64  # MIC's
+    assert block(128, 256) == 16
+    assert block(32, 64) == 8
 
 
 @pytest.mark.parametrize('forward_views', ['separate', 'joint'])
@@ -122,7 +173,11 @@ def test_gpu_check_cpu_tiny(capsys):
     assert [r['mode'] for r in rows] == list(bench_train_iter.MODES)
     assert all(_finite_positive(r['s_iter']) for r in rows)
     assert all(r['peak_bytes'] is None for r in rows)  # no GPU here
-    assert '| stage2 |' in capsys.readouterr().out
+    for r in rows:
+        assert (r['teacher_share'] is None) == (
+            r['mode'] not in bench_train_iter.ONLINE_MODES)
+    out = capsys.readouterr().out
+    assert '| stage2 |' in out and '| fda-cl-online |' in out
     with pytest.raises(SystemExit):  # mmengine's AMP wrapper needs a GPU
         gpu_check.main(['--device', 'cpu', '--tiny', '--amp', 'bf16'])
 

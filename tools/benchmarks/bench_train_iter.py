@@ -1,7 +1,9 @@
-"""Training-iteration time of stage 2 and stage 1 against source-only.
+"""Training-iteration time of stage 2, stage 1 and online self-training
+against source-only.
 
 The same DeepLabV2 model (ResNetV1c trunk, output stride 8, DLV2Head; depth
-and width from the command line), crop and batch, three ways:
+and width from the command line), crop and batch, in the modes of
+:mod:`mmseg_fdacl.demo.models` (``--modes``, default all):
 
 * ``source-only``: :class:`mmseg.models.EncoderDecoder` with
   ``SegDataPreProcessor``, cross-entropy on the source (one view);
@@ -10,8 +12,25 @@ and width from the command line), crop and batch, three ways:
 * ``stage2``: FDA source->target and target->source (beta 0.01), source CE,
   target entropy and the pixel contrastive loss between the target and its
   source-stylized copy on the pseudo labels (the stage-2 config's settings:
-  logits as embeddings, 2000 uniform pixels), warm-up 0 so every term is on
-  (three views, each with gradients).
+  logits as embeddings, 2000 uniform pixels; the loss's default
+  ``form='supcon'`` at weight 0.1, where the stage-2 config has
+  ``'cross_view'`` at 1), warm-up 0 so every term is on (three views, each
+  with gradients);
+* ``dacs``: :class:`SelfTrainingEncoderDecoder`: the mean teacher's pseudo
+  labels on the target (one forward without gradients), source CE and CE on
+  the ClassMix image after DACS' colour jitter and blur (two views);
+* ``mic``: ``dacs`` plus MIC's masked target image (three views; blocks of
+  ``crop_h // 8`` pixels, at least 8: MIC's 64 at 512-high crops);
+* ``fda-cl-online``: ``dacs`` plus FDA both ways (beta 0.01), the teacher
+  on the target in the source style, entropy and the cross-view pixel
+  contrast of the logits (four views).
+
+The online modes get their teacher as ``MeanTeacherHook`` gives it (there is
+no runner here): :class:`TeacherEMA` (alpha 0.999) started as a copy of the
+student and attached with ``attach_teacher``; every timed iteration includes
+its EMA update (``ema.update_parameters``), which the hook runs after each
+optimizer step. ClassMix needs source and target crops of one size (both are
+``--crop``).
 
 Each iteration is the runner's own path, ``model.train_step(data,
 optim_wrapper)`` (preprocessor, forward, loss parsing, backward, SGD step), on
@@ -21,6 +40,19 @@ timed interleaved (``--reps`` rounds; each round times ``--iters`` iterations
 of every mode, in a rotating order) and each figure is the median; the
 stage-2/source-only ratio is also given as the median of the per-round ratios,
 which cancels load drifts of the shared machine.
+
+Per mode, outside the timed rounds:
+
+* peak memory of one iteration (with the EMA update): on CUDA
+  ``torch.cuda.max_memory_allocated`` above what was allocated at its start,
+  on CPU the ``torch.profiler`` allocation peak of the iteration (as
+  ``bench_fda.py``); both plus the mode's resident tensors (weights and
+  buffers of the student and the teacher, SGD momentum), so a figure is what
+  the mode alone would hold at its peak;
+* the teacher's share of an online iteration: seconds in
+  ``SelfTrainingEncoderDecoder._teacher_logits`` (the teacher's forward; a
+  timer around the method, installed by this script only) plus the EMA
+  update, over the seconds of the same iterations.
 
 Stage-2 breakdown (``--breakdown``): seconds per iteration spent in
 
@@ -39,7 +71,8 @@ time) of one stage-2 and one source-only iteration.
 Usage::
 
     OMP_NUM_THREADS=1 python tools/benchmarks/bench_train_iter.py \
-        [--depth 18 --base-channels 16 --crop 256 512 --batch 1 --reps 7]
+        [--depth 18 --base-channels 16 --crop 256 512 --batch 1 --reps 7] \
+        [--modes source-only stage2 dacs mic fda-cl-online]
 """
 import argparse
 import contextlib
@@ -49,27 +82,44 @@ import statistics
 import sys
 import tempfile
 import time
-from typing import Callable, Dict, List, Optional, Sequence
+from typing import Callable, Dict, List, Optional, Sequence, Tuple
 
 import numpy as np
 import torch
-import torch.nn.functional as F
 
 sys.path.insert(
     0, osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__)))))
 
-import mmseg_fdacl  # noqa: E402,F401  (registers the modules)
+# importing the package registers its modules
 import mmseg_fdacl.models.data_preprocessor as udapp  # noqa: E402
+from bench_fda import torch_peak_bytes  # noqa: E402
 from mmseg_fdacl.demo.batches import fresh_batch as _fresh  # noqa: E402
 from mmseg_fdacl.demo.batches import make_batch  # noqa: E402,F401
 from mmseg_fdacl.demo.batches import random_image as _smooth  # noqa: E402
 from mmseg_fdacl.demo.batches import random_labels as _labels  # noqa: E402
+from mmseg_fdacl.demo.models import ONLINE_MODES  # noqa: E402
 from mmseg_fdacl.demo.models import UDA_MODES as MODES  # noqa: E402
+from mmseg_fdacl.demo.models import build_teacher  # noqa: E402
 from mmseg_fdacl.demo.models import build_trainable as build  # noqa: E402
 from mmseg_fdacl.demo.models import deeplabv2_cfg  # noqa: E402
 from mmseg_fdacl.demo.models import uda_mode_cfg as mode_cfg  # noqa: E402
+from mmseg_fdacl.models.segmentors import (  # noqa: E402
+    SelfTrainingEncoderDecoder)
 
-VIEWS = {'source-only': 1, 'stage1': 2, 'stage2': 3}
+#: The views each mode forwards with gradients, in the order of the forward
+#: passes (the online modes' teacher forward, without gradients, is not one).
+VIEW_NAMES = {
+    'source-only': ('source', ),
+    'stage1': ('source', 'target'),
+    'stage2': ('source', 'target', 'source-stylized target'),
+    'dacs': ('source', 'ClassMix'),
+    'mic': ('source', 'ClassMix', 'masked target'),
+    'fda-cl-online': ('source', 'target', 'source-stylized target',
+                      'ClassMix'),
+}
+VIEWS = {mode: len(names) for mode, names in VIEW_NAMES.items()}
+#: ``(model, optim_wrapper, teacher EMA or None)`` of one mode.
+Trainable = Tuple[torch.nn.Module, object, Optional[torch.nn.Module]]
 
 
 # -- timing -----------------------------------------------------------------
@@ -86,9 +136,31 @@ def amp_context(amp: Optional[str], device: str):
     return torch.autocast(device_type=device.split(':')[0], dtype=dtype)
 
 
-def time_iters(model, optim, data: dict, iters: int, device: str = 'cpu',
-               amp: Optional[str] = None) -> float:
-    """Median seconds of one ``train_step`` over ``iters`` iterations."""
+def time_iters(model,
+               optim,
+               data: dict,
+               iters: int,
+               device: str = 'cpu',
+               amp: Optional[str] = None,
+               ema: Optional[torch.nn.Module] = None,
+               totals: Optional[Dict[str, float]] = None) -> float:
+    """Median seconds of one ``train_step`` over ``iters`` iterations.
+
+    Args:
+        model, optim: The segmentor and its optim wrapper.
+        data (dict): A collated batch (copied per iteration).
+        iters (int): Iterations.
+        device (str): Where the model is (CUDA is synchronized around each
+            iteration). Default: 'cpu'.
+        amp (str, optional): Autocast precision (:func:`amp_context`).
+        ema (TeacherEMA, optional): The online modes' teacher average,
+            updated after each step inside the timed iteration.
+        totals (dict, optional): Adds the seconds of all iterations to
+            ``'iteration'`` and those of the EMA updates to ``'ema'``.
+
+    Returns:
+        float: The median seconds per iteration.
+    """
     times = []
     for _ in range(iters):
         batch = _fresh(data)
@@ -96,14 +168,32 @@ def time_iters(model, optim, data: dict, iters: int, device: str = 'cpu',
         t0 = time.perf_counter()
         with amp_context(amp, device):
             log = model.train_step(batch, optim)
+        if ema is not None:
+            if totals is not None:
+                _sync(device)
+                t_ema = time.perf_counter()
+            ema.update_parameters(model)  # MeanTeacherHook.after_train_iter
+            if totals is not None:
+                _sync(device)
+                totals['ema'] = (totals.get('ema', 0.0) +
+                                 time.perf_counter() - t_ema)
         _sync(device)
         times.append(time.perf_counter() - t0)
         if not torch.isfinite(log['loss']):
             raise FloatingPointError(f'non-finite loss: {log}')
+    if totals is not None:
+        totals['iteration'] = totals.get('iteration', 0.0) + sum(times)
     return statistics.median(times)
 
 
-def compare(models: Dict[str, tuple],
+def build_mode(cfg: dict, device: str = 'cpu') -> Trainable:
+    """A mode's model and SGD optim wrapper, and for the online modes its
+    teacher (:func:`build_teacher`, alpha 0.999, attached)."""
+    model, optim = build(cfg, device=device)
+    return model, optim, build_teacher(model, alpha=0.999)
+
+
+def compare(models: Dict[str, Trainable],
             batches: Dict[str, dict],
             reps: int,
             iters: int,
@@ -120,15 +210,17 @@ def compare(models: Dict[str, tuple],
     names = list(models)
     amps = amps or {}
     for name in names:
-        time_iters(*models[name], batches[name], warmup, device,
-                   amps.get(name, amp))
+        model, optim, ema = models[name]
+        time_iters(model, optim, batches[name], warmup, device,
+                   amps.get(name, amp), ema)
     out = {name: [] for name in names}
     for r in range(reps):
         order = names[r % len(names):] + names[:r % len(names)]
         for name in order:
+            model, optim, ema = models[name]
             out[name].append(
-                time_iters(*models[name], batches[name], iters, device,
-                           amps.get(name, amp)))
+                time_iters(model, optim, batches[name], iters, device,
+                           amps.get(name, amp), ema))
     return out
 
 
@@ -165,6 +257,91 @@ def gradient_views(model, data: dict) -> List[float]:
         for chunk in feat.grad.split(n):
             norms.append(float(chunk.norm()))
     return norms
+
+
+# -- online modes: the teacher's share; memory ------------------------------
+@contextlib.contextmanager
+def timed_teacher(totals: Dict[str, float], device: str = 'cpu'):
+    """Time every teacher forward,
+    ``SelfTrainingEncoderDecoder._teacher_logits``, into
+    ``totals['teacher']``."""
+    orig = SelfTrainingEncoderDecoder._teacher_logits
+
+    def teacher_logits(self, view):
+        _sync(device)
+        t0 = time.perf_counter()
+        out = orig(self, view)
+        _sync(device)
+        totals['teacher'] = (totals.get('teacher', 0.0) +
+                             time.perf_counter() - t0)
+        return out
+
+    SelfTrainingEncoderDecoder._teacher_logits = teacher_logits
+    try:
+        yield
+    finally:
+        SelfTrainingEncoderDecoder._teacher_logits = orig
+
+
+def teacher_share(model,
+                  optim,
+                  ema: torch.nn.Module,
+                  data: dict,
+                  iters: int,
+                  device: str = 'cpu',
+                  amp: Optional[str] = None) -> Dict[str, float]:
+    """Seconds per online iteration in the teacher's forward and the EMA
+    update, and their share of the same iterations' seconds."""
+    totals: Dict[str, float] = {}
+    with timed_teacher(totals, device):
+        time_iters(model, optim, data, iters, device, amp, ema, totals)
+    out = {k: totals.get(k, 0.0) / iters for k in ('teacher', 'ema',
+                                                    'iteration')}
+    out['share'] = (out['teacher'] + out['ema']) / out['iteration']
+    return out
+
+
+def resident_bytes(model, optim, ema: Optional[torch.nn.Module]) -> int:
+    """Bytes of the tensors a mode keeps between iterations: the student's
+    and the teacher's parameters and buffers, and the optimizer state."""
+    tensors = list(model.parameters()) + list(model.buffers())
+    if ema is not None:
+        tensors += list(ema.parameters()) + list(ema.buffers())
+    for state in optim.optimizer.state.values():
+        tensors += [v for v in state.values() if isinstance(v, torch.Tensor)]
+    seen, total = set(), 0
+    for t in tensors:
+        if t.data_ptr() not in seen:
+            seen.add(t.data_ptr())
+            total += t.numel() * t.element_size()
+    return total
+
+
+def peak_bytes(model,
+               optim,
+               ema: Optional[torch.nn.Module],
+               data: dict,
+               device: str = 'cpu',
+               amp: Optional[str] = None) -> int:
+    """Peak tensor bytes of one iteration (EMA update included) plus the
+    mode's resident tensors (:func:`resident_bytes`).
+
+    CUDA: ``torch.cuda.max_memory_allocated`` above what was allocated at the
+    iteration's start (other modes' models stay on the device); CPU: the
+    ``torch.profiler`` allocation peak of the iteration.
+    """
+    def step():
+        time_iters(model, optim, data, 1, device, amp, ema)
+
+    if device.startswith('cuda'):
+        _sync(device)
+        torch.cuda.reset_peak_memory_stats(device)
+        start = torch.cuda.memory_allocated(device)
+        step()
+        working = torch.cuda.max_memory_allocated(device) - start
+    else:
+        working = torch_peak_bytes(step)
+    return working + resident_bytes(model, optim, ema)
 
 
 # -- stage-2 breakdown ------------------------------------------------------
@@ -309,11 +486,11 @@ def loader_seconds(crop: Sequence[int], batch: int, iters: int,
 
 
 def breakdown(model, optim, data: dict, iters: int, crop, batch: int,
-              iter_seconds: float) -> Dict[str, float]:
+              iter_seconds: float, device: str = 'cpu') -> Dict[str, float]:
     """Seconds per stage-2 iteration in FDA, the losses and data loading."""
     totals: Dict[str, float] = {}
     with timed_fda(totals):
-        time_iters(model, optim, data, iters)
+        time_iters(model, optim, data, iters, device)
     replay = loss_replay(model, data)
     replay()
     loss_times = []
@@ -330,15 +507,16 @@ def breakdown(model, optim, data: dict, iters: int, crop, batch: int,
         iteration=iter_seconds)
 
 
-def profile_tables(models: Dict[str, tuple], batches: Dict[str, dict],
+def profile_tables(models: Dict[str, Trainable],
+                   batches: Dict[str, dict],
                    row_limit: int = 15) -> str:
     """torch.profiler tables (self CPU time) of one iteration per mode."""
     from torch.profiler import ProfilerActivity, profile
     out = []
-    for name, (model, optim) in models.items():
-        time_iters(model, optim, batches[name], 1)
+    for name, (model, optim, ema) in models.items():
+        time_iters(model, optim, batches[name], 1, ema=ema)
         with profile(activities=[ProfilerActivity.CPU]) as prof:
-            model.train_step(_fresh(batches[name]), optim)
+            time_iters(model, optim, batches[name], 1, ema=ema)
         out.append(f'### {name}\n```\n' + prof.key_averages().table(
             sort_by='self_cpu_time_total', row_limit=row_limit) + '```\n')
     return '\n'.join(out)
@@ -356,58 +534,97 @@ def parse_args(argv=None):
     parser.add_argument('--iters', type=int, default=2)
     parser.add_argument('--threads', type=int, default=1)
     parser.add_argument(
+        '--modes',
+        nargs='+',
+        choices=MODES,
+        default=list(MODES),
+        help='modes to time (default: all); source-only, the baseline of '
+        'the ratios, always runs')
+    parser.add_argument('--device', default='cpu')
+    parser.add_argument(
         '--forward-views',
         choices=('separate', 'joint', 'both'),
         default='both',
         help="UDAEncoderDecoder.forward_views of the UDA modes; 'both' "
-        'times stage 2 both ways')
+        'times stage 2 both ways (the other modes separate)')
     parser.add_argument(
         '--amp',
         choices=('none', 'bf16', 'both'),
         default='none',
-        help="CPU bf16 autocast; 'both' interleaves fp32 and bf16 rounds")
+        help="bf16 autocast; 'both' interleaves fp32 and bf16 rounds")
     parser.add_argument('--breakdown', action='store_true')
     parser.add_argument('--profile', action='store_true')
-    return parser.parse_args(argv)
+    args = parser.parse_args(argv)
+    if args.device.startswith('cuda') and not torch.cuda.is_available():
+        parser.error(f'--device {args.device}: no CUDA device here')
+    if (args.breakdown or args.profile) and 'stage2' not in args.modes:
+        parser.error('--breakdown and --profile time stage 2; add stage2 to '
+                     '--modes')
+    args.modes = [m for m in MODES if m == 'source-only' or m in args.modes]
+    return args
 
 
 def _fmt_ms(sec: float) -> str:
     return f'{sec * 1e3:.1f}'
 
 
+def _print_gradient_views(models: Dict[str, Trainable],
+                          batches: Dict[str, dict]) -> None:
+    """Every view of stage 2 must receive gradients; the online modes must
+    forward the views :data:`VIEW_NAMES` gives them."""
+    for key, (model, _, _) in models.items():
+        mode = key.split(' ')[0]
+        if mode != 'stage2' and mode not in ONLINE_MODES:
+            continue
+        names = VIEW_NAMES[mode]
+        norms = gradient_views(model, batches[key])
+        print(f'{key}: gradient norm at the backbone output per view '
+              f'({", ".join(names)}): '
+              + ', '.join(f'{v:.3g}' for v in norms))
+        if len(norms) != len(names):
+            raise RuntimeError(f'{key}: {len(norms)} views with gradients, '
+                               f'expected {len(names)} ({names})')
+        if mode == 'stage2' and min(norms) <= 0:
+            raise RuntimeError(f'{key}: a view gets no gradient: {norms}')
+    if any(k.startswith('mic') for k in models):
+        print('(mic: the masked view gets 0 at random weights: no teacher '
+              'pixel is above confidence 0.968, so the quality weight is 0; '
+              'its forward and backward run all the same)')
+
+
 def main(argv=None) -> List[dict]:
     args = parse_args(argv)
     torch.set_num_threads(args.threads)
+    device = args.device
     crop = tuple(args.crop)
     base = deeplabv2_cfg(
         depth=args.depth, base_channels=args.base_channels, crop=crop)
     views = (['separate', 'joint']
              if args.forward_views == 'both' else [args.forward_views])
     models, batches = {}, {}
-    for mode in MODES:
+    for mode in args.modes:
         for fv in (views if mode != 'source-only' else ['-']):
             key = mode if fv in ('-', 'separate') else f'{mode} (joint)'
-            if mode == 'stage1' and fv == 'joint' and len(views) > 1:
+            if mode != 'stage2' and fv == 'joint' and len(views) > 1:
                 continue
-            models[key] = build(mode_cfg(mode, base, fv if fv != '-' else
-                                         'separate'))
+            models[key] = build_mode(
+                mode_cfg(mode, base, fv if fv != '-' else 'separate'),
+                device)
             batches[key] = make_batch(mode, args.batch, crop)
-    print(f'torch {torch.__version__}, {torch.get_num_threads()} thread(s); '
-          f'DeepLabV2 ResNetV1c-{args.depth} (base channels '
+    dev_name = ('CPU, ' if device == 'cpu' else
+                f'{torch.cuda.get_device_name(device)}, ')
+    print(f'torch {torch.__version__}, {dev_name}{torch.get_num_threads()} '
+          f'thread(s); DeepLabV2 ResNetV1c-{args.depth} (base channels '
           f'{args.base_channels}, output stride 8, DLV2Head), crop '
           f'{crop[0]}x{crop[1]} (HxW), batch {args.batch}, random weights, '
           f'SGD; {args.reps} interleaved rounds x {args.iters} iterations, '
-          f'medians\n')
-
-    # every view of stage 2 must receive gradients
-    for key in models:
-        if key.startswith('stage2'):
-            norms = gradient_views(models[key][0], batches[key])
-            print(f'{key}: gradient norm at the backbone output per view '
-                  f'(source, target, source-stylized target): '
-                  + ', '.join(f'{v:.3g}' for v in norms))
-            if len(norms) != 3 or min(norms) <= 0:
-                raise RuntimeError(f'{key}: a view gets no gradient: {norms}')
+          f'medians')
+    if any(m in ONLINE_MODES for m in args.modes):
+        print('online modes: TeacherEMA (alpha 0.999) attached, its update '
+              'inside each timed iteration; source and target crops '
+              f'{crop[0]}x{crop[1]}')
+    print()
+    _print_gradient_views(models, batches)
     print()
 
     amps = dict(none=[None], bf16=['bf16'], both=[None, 'bf16'])[args.amp]
@@ -419,7 +636,18 @@ def main(argv=None) -> List[dict]:
             entry_amps[(amp, key)] = amp
     # every mode and precision in the same interleaved rounds
     res = compare(entries, entry_batches, args.reps, args.iters,
-                  amps=entry_amps)
+                  device=device, amps=entry_amps)
+    # outside the rounds: memory of one iteration, the teacher's share
+    peaks = {e: peak_bytes(*entries[e], entry_batches[e], device,
+                           entry_amps[e]) for e in entries}
+    share_iters = max(args.iters, 3)
+    shares = {
+        e: teacher_share(*entries[e], entry_batches[e], share_iters, device,
+                         entry_amps[e])
+        for e in entries if entries[e][2] is not None
+    }
+    mem_how = ('max_memory_allocated' if device.startswith('cuda') else
+               'torch.profiler')
     rows = []
     for amp in amps:
         base_times = res[(amp, 'source-only')]
@@ -428,14 +656,17 @@ def main(argv=None) -> List[dict]:
         speed = amp is not None and None in amps
         print(f'| precision | mode | views | s/iter (median) | x source-only '
               f'(ratio of medians) | x source-only (median of per-round '
-              f'ratios) | rounds min-max ratio |'
+              f'ratios) | rounds min-max ratio | peak MiB ({mem_how} + '
+              f'resident) | teacher fwd + EMA share |'
               + (' fp32 / bf16 time (median of per-round ratios) |'
                  if speed else ''))
-        print('|---|---|---|---|---|---|---|' + ('---|' if speed else ''))
+        print('|---|---|---|---|---|---|---|---|---|' +
+              ('---|' if speed else ''))
         for key in models:
             times = res[(amp, key)]
             med = statistics.median(times)
             ratios = [t / b for t, b in zip(times, base_times)]
+            share = shares.get((amp, key))
             row = dict(
                 precision=tag,
                 mode=key,
@@ -444,25 +675,50 @@ def main(argv=None) -> List[dict]:
                 ratio=med / med_base,
                 ratio_paired=statistics.median(ratios),
                 ratio_min=min(ratios),
-                ratio_max=max(ratios))
+                ratio_max=max(ratios),
+                peak_bytes=peaks[(amp, key)],
+                teacher_share=None if share is None else share['share'])
             extra = ''
             if speed:
                 row['amp_speedup'] = statistics.median(
                     [f / t for f, t in zip(res[(None, key)], times)])
                 extra = f' {row["amp_speedup"]:.2f} |'
             rows.append(row)
+            share_txt = '-' if share is None else \
+                f'{100 * share["share"]:.1f}%'
             print(f'| {tag} | {key} | {row["views"]} | {med:.3f} | '
                   f'{row["ratio"]:.2f} | {row["ratio_paired"]:.2f} | '
-                  f'{row["ratio_min"]:.2f}-{row["ratio_max"]:.2f} |' + extra)
+                  f'{row["ratio_min"]:.2f}-{row["ratio_max"]:.2f} | '
+                  f'{row["peak_bytes"] / 2**20:.1f} | {share_txt} |' + extra)
         print()
+    if shares:
+        print(f'| precision | online mode | teacher forward ms/iter | EMA '
+              f'update ms/iter | iteration ms ({share_iters} more '
+              f'iterations, timers on) | teacher fwd + EMA share |')
+        print('|---|---|---|---|---|---|')
+        for (amp, key), share in shares.items():
+            tag = 'fp32' if amp is None else amp + ' autocast'
+            print(f'| {tag} | {key} | {_fmt_ms(share["teacher"])} | '
+                  f'{_fmt_ms(share["ema"])} | {_fmt_ms(share["iteration"])} '
+                  f'| {100 * share["share"]:.1f}% |')
+            rows.append(dict(
+                precision=tag, online=key, teacher_s=share['teacher'],
+                ema_s=share['ema'], iteration_s=share['iteration'],
+                share=share['share']))
+        print()
+    print(f'Peak MiB: one iteration (EMA update included) outside the rounds; '
+          f'{mem_how} peak of its allocations plus the mode\'s resident '
+          f'tensors (student and teacher weights and buffers, SGD momentum).')
+    print()
 
     if args.breakdown:
         key = 'stage2'
         s_iter = statistics.median(
-            [r['s_iter'] for r in rows if r['mode'] == key
+            [r['s_iter'] for r in rows if r.get('mode') == key
              and r['precision'] == 'fp32'] or [rows[-1]['s_iter']])
-        parts = breakdown(*models[key], batches[key], max(args.iters, 3),
-                          crop, args.batch, s_iter)
+        parts = breakdown(*models[key][:2], batches[key],
+                          max(args.iters, 3), crop, args.batch, s_iter,
+                          device)
         print(f'| stage-2 part (forward_views=separate) | ms/iter | share '
               f'of the {_fmt_ms(s_iter)} ms iteration |')
         print('|---|---|---|')

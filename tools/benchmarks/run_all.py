@@ -31,7 +31,8 @@ ROOT = osp.dirname(osp.dirname(HERE))
 # name, title, script, full arguments, quick arguments (None: skipped in
 # quick mode), what it shows
 BENCHMARKS = [
-    ('train_iter', 'Training iteration: stage 2 and stage 1 vs source-only',
+    ('train_iter', 'Training iteration: stage 2, stage 1 and online '
+     'self-training vs source-only',
      'bench_train_iter.py',
      ['--reps', '7', '--iters', '2', '--amp', 'both', '--breakdown'],
      ['--crop', '32', '64', '--base-channels', '4', '--reps', '1',
@@ -41,12 +42,18 @@ BENCHMARKS = [
      'forwards three views with gradients (checked: the gradient norm '
      'reaching each view is printed), so 3.0x is the floor with '
      "`forward_views='separate'`; `'joint'` batches the views (one pass, "
-     'shared BatchNorm statistics). The breakdown gives the share of a '
+     'shared BatchNorm statistics). The online modes (`dacs`, `mic`, '
+     '`fda-cl-online`: SelfTrainingEncoderDecoder with a TeacherEMA, alpha '
+     '0.999, its EMA update inside each timed iteration) add one teacher '
+     "forward without gradients; the teacher's share is that forward plus "
+     "the EMA update over the iteration. Peak MiB: one iteration's "
+     'torch.profiler allocation peak plus the resident weights (student, '
+     'teacher) and SGD state. The breakdown gives the share of a '
      'stage-2 iteration spent in FDA, the losses and data loading.'),
     ('train_iter_profile', 'Training iteration: torch.profiler tables',
      'bench_train_iter.py',
      ['--reps', '1', '--iters', '1', '--forward-views', 'separate',
-      '--profile'], None,
+      '--modes', 'stage1', 'stage2', '--profile'], None,
      'Top operators by self CPU time of one source-only and one stage-2 '
      'iteration (fp32, separate views).'),
     ('fda', 'FDA: batched torch vs per-image numpy', 'bench_fda.py',
