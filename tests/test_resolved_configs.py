@@ -69,6 +69,18 @@ SAME_AS = {
     'fdacl/backbones/r18-d8-dlv2_gta2cs_stage2.py':
     'fdacl/mix/r18-d8-dlv2_gta2cs_stage2.py',
 }
+# The online self-training short names alias their long names.
+_O = '_gta5-512x512_cityscapes-512x512.py'
+SAME_AS.update({
+    'fdacl/deeplabv2_gta2cs_dacs.py':
+    f'fdacl/deeplabv2_r101-d8_dacs_1xb2-250k{_O}',
+    'fdacl/deeplabv2_gta2cs_daformer-recipe.py':
+    f'fdacl/deeplabv2_r101-d8_daformer-recipe_1xb2-40k{_O}',
+    'fdacl/deeplabv2_gta2cs_mic.py':
+    f'fdacl/deeplabv2_r101-d8_mic_1xb2-40k{_O}',
+    'fdacl/deeplabv2_gta2cs_fda-cl-online.py':
+    f'fdacl/deeplabv2_r101-d8_fda-cl-online_1xb2-40k{_O}',
+})
 # Top-level variables added since the store that only carry a block to the
 # key that uses it: the method fragments of configs/_base_/uda/ hand theirs
 # to the leaves as `uda_model` (a base cannot define `model`, the model base

@@ -24,6 +24,10 @@ Examples::
     python tools/run_pipeline.py --demo --ablation
     python tools/run_pipeline.py --demo --seeds 0 1 2
 
+    # The online self-training rows (mean teacher, ClassMix, RCS, MIC,
+    # FDA + CL online), from the source-only checkpoint.
+    python tools/run_pipeline.py --demo --online
+
 A training step is done when ``<work_dir>/<step>/iter_<max_iters>.pth``
 exists (an interrupted one resumes from its last checkpoint); pseudo labels
 when their ``manifest.json`` is complete; evaluation when every
@@ -79,6 +83,11 @@ def parse_args(argv=None) -> argparse.Namespace:
         help='add the stage-2 ablation rows (the spec\'s `ablation`, else '
         'the demo\'s configs/fdacl/demo/stage2_*.py)')
     parser.add_argument(
+        '--online',
+        action='store_true',
+        help='add the online self-training rows (the spec\'s `online`, else '
+        'the demo\'s configs/fdacl/demo/online_*.py)')
+    parser.add_argument(
         '--seeds',
         nargs='+',
         type=int,
@@ -113,6 +122,8 @@ def build_spec(args: argparse.Namespace) -> dict:
         spec['stage2_load_from_stage1'] = True
     if args.ablation and not spec.get('ablation'):
         spec['ablation'] = True
+    if args.online and not spec.get('online'):
+        spec['online'] = True
     if args.seeds:
         spec['seeds'] = args.seeds
     return check_spec(spec, args.pipeline or ('demo' if args.demo else

@@ -17,6 +17,9 @@ resumes where it stopped):
    CE instead of CL, no entropy, CL on the target's labels, FDA only), each
    trained like stage 2, with the pseudo labels where its target pipeline
    loads them.
+   The online self-training steps the spec has (``online``: mean teacher +
+   ClassMix, + rare-class sampling, + MIC masking, FDA + CL online) are
+   initialized from the source-only checkpoint and need no pseudo labels.
 5. ``oracle``: trained on the target's own labels (an upper bound).
 6. ``evaluate``: per-class IoU of every model on the target evaluation split
    (``Runner.test()`` with MMSeg's ``IoUMetric``), and of the pseudo labels
@@ -52,8 +55,9 @@ from .figures import prediction_grid, save_fda_figure
 from .plots import plot_bars, plot_losses
 from .report import format_console, format_markdown, results_table
 from .runs import train
-from .spec import (ROWS, STAGE2_STEPS, STEPS, TRAIN_STEPS, check_spec,
-                   final_checkpoint, load_step_cfg, loads_pseudo_labels)
+from .spec import (ONLINE_STEPS, ROWS, STAGE2_STEPS, STEPS, TRAIN_STEPS,
+                   check_spec, final_checkpoint, load_step_cfg,
+                   loads_pseudo_labels)
 from .synthetic import format_class_table, generate_uda_data
 
 Logger = Callable[[str], None]
@@ -132,6 +136,8 @@ class Pipeline:
         if step == 'pseudo_labels':
             return [self._output('stage1')]
         inputs = []
+        if step in ONLINE_STEPS:
+            inputs.append(self._output('source_only'))
         if step in STAGE2_STEPS:
             if self._reads_pseudo_labels(step):
                 inputs.append(self._output('pseudo_labels'))
@@ -251,6 +257,8 @@ class Pipeline:
             if self.spec['stage2_load_from_stage1']:
                 load_from = final_checkpoint(
                     self.step_dir('stage1'), self.cfg('stage1'))
+        if step in ONLINE_STEPS:
+            load_from = self._output('source_only')
         train(
             cfg,
             self.step_dir(step),

@@ -20,18 +20,33 @@ DEMO_ABLATION = dict(
     stage2_no_ent='configs/fdacl/demo/stage2_no-ent.py',
     stage2_cl_gt='configs/fdacl/demo/stage2_cl-gt.py',
     stage2_fda_only='configs/fdacl/demo/stage2_fda-only.py')
+# Online self-training rows (``--online``): each initialized from the
+# source-only checkpoint (the demo has no ImageNet weights), same schedule;
+# no pseudo-label folder (the mean teacher labels the target as it trains).
+ONLINE_ROWS = (
+    ('online_dacs', 'Online: mean teacher + ClassMix (DACS)'),
+    ('online_rcs', 'Online + rare-class sampling (DAFormer recipe)'),
+    ('online_mic', 'Online + RCS + MIC masking'),
+    ('online_fda_cl', 'Online + RCS, FDA + CL (ours online)'))
+ONLINE_STEPS = tuple(k for k, _ in ONLINE_ROWS)
+DEMO_ONLINE = dict(
+    online_dacs='configs/fdacl/demo/online_dacs.py',
+    online_rcs='configs/fdacl/demo/online_rcs.py',
+    online_mic='configs/fdacl/demo/online_mic.py',
+    online_fda_cl='configs/fdacl/demo/online_fda-cl.py')
 # Steps trained like stage 2: initialized from stage 1 (optionally) and given
 # the pseudo labels when their target pipeline loads them.
 STAGE2_STEPS = ('stage2', ) + ABLATION_STEPS
-TRAIN_STEPS = ('source_only', 'fda', 'stage1') + STAGE2_STEPS + ('oracle', )
+TRAIN_STEPS = ('source_only', 'fda', 'stage1'
+               ) + STAGE2_STEPS + ONLINE_STEPS + ('oracle', )
 STEPS = ('data', 'source_only', 'fda', 'stage1', 'pseudo_labels'
-         ) + STAGE2_STEPS + ('oracle', 'evaluate', 'report')
+         ) + STAGE2_STEPS + ONLINE_STEPS + ('oracle', 'evaluate', 'report')
 # Table rows: (key, label). ``pseudo_labels`` is scored on the target train
 # split, over the pixels it labels; the others on the evaluation split. Rows
 # whose step the spec has no config for are left out.
 ROWS = (('source_only', 'Source only'), ('fda', 'FDA (single beta)'),
         ('stage1', 'Stage 1 (trg in trg)'), ('pseudo_labels', 'Pseudo labels'),
-        ('stage2', 'Stage 2 (FDA + CL)')) + ABLATION_ROWS + (
+        ('stage2', 'Stage 2 (FDA + CL)')) + ABLATION_ROWS + ONLINE_ROWS + (
             ('oracle', 'Oracle (target labels)'), )
 NUM_VIS = 4
 
@@ -49,7 +64,10 @@ def load_spec(path: str) -> dict:
     ``out_dir``), ``cfg_options`` (optional dict step -> dict merged into that
     config), ``num_vis`` (int), ``ablation`` (optional: True for the demo's
     ablation configs :data:`DEMO_ABLATION`, or a dict step -> config path,
-    steps from :data:`ABLATION_STEPS`; their rows follow stage 2), ``seeds``
+    steps from :data:`ABLATION_STEPS`; their rows follow stage 2),
+    ``online`` (optional: True for the demo's online self-training configs
+    :data:`DEMO_ONLINE`, or a dict step -> config path, steps from
+    :data:`ONLINE_STEPS`), ``seeds``
     (optional list of ints: one run per seed, see
     :mod:`mmseg_fdacl.demo.seeds`).
 
@@ -82,8 +100,11 @@ def check_spec(spec: dict, name: str = 'spec') -> dict:
     if not isinstance(configs, dict):
         raise ValueError(f'{name}: `configs` must be a dict step -> config '
                          f'path, got {configs!r}.')
-    spec['ablation'] = _check_ablation(spec.get('ablation'), name)
-    for step, path in spec['ablation'].items():
+    spec['ablation'] = _check_rows(spec.get('ablation'), name, 'ablation',
+                                   DEMO_ABLATION, ABLATION_STEPS)
+    spec['online'] = _check_rows(spec.get('online'), name, 'online',
+                                 DEMO_ONLINE, ONLINE_STEPS)
+    for step, path in {**spec['ablation'], **spec['online']}.items():
         configs.setdefault(step, path)
     spec['seeds'] = _check_seeds(spec.get('seeds'), name)
     unknown = sorted(set(configs) - set(TRAIN_STEPS))
@@ -107,34 +128,37 @@ def check_spec(spec: dict, name: str = 'spec') -> dict:
     return spec
 
 
-def _check_ablation(ablation: Union[None, bool, dict],
-                    name: str) -> Dict[str, str]:
-    """The ablation configs a spec asks for (step -> config path).
+def _check_rows(rows: Union[None, bool, dict], name: str, key: str,
+                demo: Dict[str, str],
+                allowed: Sequence[str]) -> Dict[str, str]:
+    """The optional rows a spec asks for under ``key`` (step -> config).
 
     Args:
-        ablation (bool | dict | None): None or False (none), True (the demo's,
-            :data:`DEMO_ABLATION`) or a dict step -> config path.
+        rows (bool | dict | None): None or False (none), True (the demo's,
+            ``demo``) or a dict step -> config path.
         name (str): What error messages call the spec.
+        key (str): The spec key (``'ablation'`` or ``'online'``).
+        demo (dict): The demo's configs of these rows.
+        allowed (Sequence[str]): The steps these rows may name.
 
     Returns:
-        dict: Step -> config path; empty without ablation rows.
+        dict: Step -> config path; empty without such rows.
 
     Raises:
-        ValueError: Not one of those, or a step outside
-            :data:`ABLATION_STEPS`.
+        ValueError: Not one of those, or a step outside ``allowed``.
     """
-    if ablation is None or ablation is False:
+    if rows is None or rows is False:
         return {}
-    if ablation is True:
-        return dict(DEMO_ABLATION)
-    if not isinstance(ablation, dict):
-        raise ValueError(f'{name}: `ablation` must be a bool or a dict step '
-                         f'-> config path, got {ablation!r}.')
-    unknown = sorted(set(ablation) - set(ABLATION_STEPS))
+    if rows is True:
+        return dict(demo)
+    if not isinstance(rows, dict):
+        raise ValueError(f'{name}: `{key}` must be a bool or a dict step '
+                         f'-> config path, got {rows!r}.')
+    unknown = sorted(set(rows) - set(allowed))
     if unknown:
-        raise ValueError(f'{name}: unknown ablation steps {unknown}; '
-                         f'allowed: {ABLATION_STEPS}.')
-    return {k: v for k, v in ablation.items() if v}
+        raise ValueError(f'{name}: unknown {key} steps {unknown}; '
+                         f'allowed: {tuple(allowed)}.')
+    return {k: v for k, v in rows.items() if v}
 
 
 def _check_seeds(seeds: Optional[Sequence[int]],
