@@ -152,7 +152,7 @@ def online_mode_cfg(mode: str,
                     forward_views: str = 'separate') -> dict:
     """The :class:`SelfTrainingEncoderDecoder` config of an online mode.
 
-    The values are those of ``configs/_base_/uda/``:
+    The values are read from ``configs/_base_/uda/``:
 
     * ``'dacs'`` (``dacs.py``): source CE, the teacher's pseudo labels on the
       target weighted by their quality (confidence 0.968), ClassMix and DACS'
@@ -183,41 +183,29 @@ def online_mode_cfg(mode: str,
             f'mode must be one of {ONLINE_MODES}, got {mode!r}')
     cfg = copy.deepcopy(base)
     pre = cfg['data_preprocessor']
-    pre['type'] = 'UDADataPreProcessor'
-    cfg.update(
-        type='SelfTrainingEncoderDecoder',
-        forward_views=forward_views,
-        source_ce=True,
-        lambda_st=1.0,
-        pseudo_threshold=0.968,
-        mix='class',
-        strong_augment=dict(
-            color_jitter_p=0.8, color_jitter_s=0.25, blur=True),
-        teacher_mode='train')
+    dacs = _uda_fragment('dacs.py').uda_model.to_dict()
+    pre.update(dacs.pop('data_preprocessor'))
+    cfg.update(dacs, forward_views=forward_views)
     if mode == 'mic':
+        mic = _uda_fragment('mic.py').uda_model
         size = pre.get('size')
         cfg.update(
-            lambda_mask=1.0,
+            lambda_mask=mic.lambda_mask,
             mask=dict(
-                block_size=64 if size is None else mic_block_size(size[0]),
-                ratio=0.7,
-                augment=True))
+                mic.mask.to_dict(),
+                block_size=64 if size is None else mic_block_size(size[0])))
     elif mode == 'fda-cl-online':
-        pre['fda'] = dict(
-            beta=0.01, source_to_target=True, target_to_source=True)
-        cfg.update(
-            pseudo_label_view='source_style',
-            lambda_ent=0.005,
-            entropy_loss=dict(type='EntropyLoss', charbonnier_eta=2.0),
-            lambda_cl=1.0,
-            contrast_loss=dict(
-                type='PixelContrastLoss',
-                form='cross_view',
-                temperature=0.07,
-                sampling='uniform',
-                max_samples=2000),
-            embedding='logits')
+        frag = _uda_fragment('fda-cl-online.py')
+        pre['fda'] = frag.online_fda.to_dict()
+        cfg.update(frag.online_fda_cl.to_dict())
     return cfg
+
+
+@functools.lru_cache(maxsize=None)
+def _uda_fragment(name: str) -> Config:
+    """A method block of ``configs/_base_/uda/`` (read once)."""
+    return Config.fromfile(
+        osp.join(REPO_ROOT, 'configs', '_base_', 'uda', name))
 
 
 def build_trainable(
