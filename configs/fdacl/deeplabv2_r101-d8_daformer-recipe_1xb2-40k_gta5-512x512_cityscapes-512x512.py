@@ -1,8 +1,9 @@
-# DAFormer's training strategy on DeepLabV2 (Hoyer et al., CVPR 2022, its
-# Table 8 row "DeepLabV2 + RCS + EMA 0.999 + ClassMix"): DACS with rare-class
-# sampling, teacher alpha 0.999 and the ego-car rows out of the pseudo-label
-# weight; AdamW 6e-5 over 40k iterations (DAFormer's schedule). DAFormer's
-# ImageNet feature distance is not included (docs/online_self_training.md).
+# DAFormer's training strategy on DeepLabV2 (Hoyer et al., CVPR 2022, which
+# applies it to DeepLabV2 in its ablations): DACS with rare-class
+# sampling, teacher alpha 0.999, the ego-car rows out of the pseudo-label
+# weight and the ImageNet feature distance on thing classes (from the same
+# ImageNet initialization as the student); AdamW 6e-5 over 40k iterations
+# (DAFormer's schedule).
 # Not yet reproduced with this project (no GPU run so far; see README).
 # RCS reads <gta5 data_root>/class_stats.json, written by
 #   python tools/dataset_converters/gta5.py data/gta5 --nproc 8

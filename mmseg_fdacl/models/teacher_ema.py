@@ -44,8 +44,9 @@ class TeacherEMA(BaseAveragedModel):
     Args:
         model (nn.Module): The student to average (deep-copied, gradients
             off).
-        alpha (float): Final EMA weight, in [0, 1). DACS: 0.99 (DAFormer's
-            ``_base_/uda/dacs.py`` too); DAFormer's recipe and MIC: 0.999.
+        alpha (float): Final EMA weight, in [0, 1). DAFormer's DACS
+            baseline (``_base_/uda/dacs.py``): 0.99; DAFormer's recipe and
+            MIC: 0.999.
             Default: 0.999.
         interval (int): Average every ``interval`` updates. Default: 1.
         device (torch.device, optional): Where to keep the teacher.

@@ -3,12 +3,14 @@ iterations on generated data with its own method switches, hooks, dataset
 options and schedule; only the trunk, the data roots and the sizes are made
 tiny. Then tools/test.py's path (Runner.test) evaluates its checkpoint."""
 import glob
+import os
 import os.path as osp
 
 import pytest
 import torch
-from mmengine.config import Config
+from mmengine.config import Config, ConfigDict
 from mmengine.runner import Runner
+from mmseg.registry import MODELS
 
 from mmseg_fdacl.datasets.gta5 import convert_gta5_labels
 from mmseg_fdacl.demo.runs import runner_cfg
@@ -52,6 +54,12 @@ def _tiny(path, data, work_dir):
     model.backbone = tiny['backbone']
     model.decode_head = tiny['decode_head']
     model.pretrained = None
+    if model.get('imnet_feature_dist'):
+        # "ImageNet" weights of the tiny trunk for the feature distance.
+        model.pretrained = osp.join(work_dir, 'imnet.pth')
+        os.makedirs(work_dir, exist_ok=True)
+        backbone = MODELS.build(ConfigDict(tiny['backbone']))
+        torch.save(dict(state_dict=backbone.state_dict()), model.pretrained)
     model.data_preprocessor.size = CROP
     if 'mask' in model:
         model.mask.block_size = 8
@@ -100,6 +108,8 @@ def test_online_config_trains_and_tests(path, data, tmp_path):
         assert 'train/loss_ce_masked' in logs
     if cfg.model.get('lambda_cl'):
         assert 'train/loss_cl' in logs
+    if cfg.model.get('imnet_feature_dist'):
+        assert 'train/loss_imnet_fd' in logs
     ckpt_path = osp.join(str(tmp_path / 'train'), 'iter_2.pth')
     ckpt = torch.load(ckpt_path, weights_only=True)
     assert int(ckpt['mean_teacher']['steps']) == 3

@@ -17,12 +17,16 @@ part a switch, composable with this project's FDA, entropy and pixel contrast
 * MIC: the student on the target image with random blocks masked out against
   the teacher's pseudo labels of the whole image (``loss_ce_masked``);
 * the pixel contrast of :class:`UDAEncoderDecoder` with the teacher's pseudo
-  labels in place of offline ones.
+  labels in place of offline ones;
+* DAFormer's ImageNet feature distance: the student's source features kept
+  close to a frozen ImageNet-initialized copy of its backbone on thing
+  classes (``loss_imnet_fd``), where ImageNet weights are given.
 
 The student's parameter names are :class:`mmseg.models.EncoderDecoder`'s, so
 ``tools/test.py`` evaluates a checkpoint with a plain config too.
 """
-from typing import Optional, Sequence, Tuple
+import copy
+from typing import Dict, List, Optional, Sequence, Tuple
 
 import torch
 import torch.nn.functional as F
@@ -34,6 +38,8 @@ from torch import Tensor, nn
 
 from ...datasets.label_ids import IGNORE_INDEX
 from ...pseudo_labels.thresholds import thresholds_from_histograms
+from ..losses.imnet_feature_distance import (downscale_label_ratio,
+                                             masked_feature_distance)
 from ..utils import (block_masks, class_mix_masks, mask_images, mix,
                      strong_transform)
 from .uda_encoder_decoder import UDAEncoderDecoder
@@ -47,6 +53,7 @@ _TEACHER_MODES = ('train', 'eval')
 _AUG_KEYS = ('color_jitter_p', 'color_jitter_s', 'blur')
 _MASK_KEYS = ('block_size', 'ratio', 'augment')
 _THRESHOLD_KEYS = ('percentile', 'cap', 'num_bins', 'decay')
+_FD_KEYS = ('lambda_fd', 'classes', 'scale_min_ratio')
 
 
 def pixel_weighted_ce(logits: Tensor,
@@ -145,6 +152,14 @@ class SelfTrainingEncoderDecoder(UDAEncoderDecoder):
         mask (dict): MIC's masking: ``block_size`` (64), ``ratio`` (0.7,
             the masked share), ``augment`` (True: the masked image gets the
             strong augmentation first, MIC's ``separatetrgaug``).
+        imnet_feature_dist (dict, optional): DAFormer's ImageNet feature
+            distance; keys ``lambda_fd`` (0.005), ``classes`` (the thing
+            classes ``(6, 7, 11, ..., 18)``; None: every pixel),
+            ``scale_min_ratio`` (0.75). Needs ImageNet weights for the
+            backbone (``pretrained`` or the backbone's ``init_cfg``); the
+            frozen copy is built from the same backbone config, initialized
+            by :meth:`init_weights` and kept out of the state dict.
+            Default: None (off).
         teacher_mode (str): ``'train'`` runs the teacher with BatchNorm on
             batch statistics and dropout off (DAFormer); ``'eval'`` in eval
             mode. Default: 'train'.
@@ -166,6 +181,7 @@ class SelfTrainingEncoderDecoder(UDAEncoderDecoder):
                  strong_augment: Optional[dict] = {},
                  lambda_mask: float = 0.0,
                  mask: dict = dict(block_size=64, ratio=0.7, augment=True),
+                 imnet_feature_dist: Optional[dict] = None,
                  teacher_mode: str = 'train',
                  seed: int = 0,
                  **kwargs) -> None:
@@ -236,10 +252,77 @@ class SelfTrainingEncoderDecoder(UDAEncoderDecoder):
                 ' predicts on the target in the source style; use '
                 'UDADataPreProcessor with fda=dict(..., '
                 'target_to_source=True).')
+        self.imnet_feature_dist = None
+        self._imnet: Tuple[nn.Module, ...] = ()
+        if imnet_feature_dist is not None:
+            self._build_imnet(backbone, kwargs.get('neck'), imnet_feature_dist)
         rank, _ = get_dist_info()
         self.generator = torch.Generator()
         self.generator.manual_seed(int(seed) + rank)
         self._teacher: Tuple[nn.Module, ...] = ()
+
+    # -- ImageNet feature distance --------------------------------------
+    def _build_imnet(self, backbone: ConfigType, neck: Optional[ConfigType],
+                     cfg: dict) -> None:
+        fd = dict(lambda_fd=0.005, classes=(6, 7, 11, 12, 13, 14, 15, 16,
+                                            17, 18), scale_min_ratio=0.75)
+        fd.update(_check_keys('imnet_feature_dist', cfg, _FD_KEYS))
+        fd['lambda_fd'] = check_weight('imnet_feature_dist.lambda_fd',
+                                       fd['lambda_fd'])
+        # EncoderDecoder has put `pretrained` into the backbone config.
+        backbone = copy.deepcopy(backbone)
+        init = backbone.get('init_cfg') or {}
+        if not backbone.get('pretrained') and (not isinstance(
+                init, dict) or init.get('type') != 'Pretrained'):
+            raise ValueError(
+                'SelfTrainingEncoderDecoder: imnet_feature_dist keeps the '
+                'features close to the ImageNet-initialized backbone, but '
+                'no ImageNet weights are given; set model.pretrained (or the '
+                "backbone's init_cfg=dict(type='Pretrained', ...)) or "
+                'imnet_feature_dist=None.')
+        modules = [MODELS.build(backbone)]
+        if neck is not None:
+            modules.append(MODELS.build(copy.deepcopy(neck)))
+        imnet = nn.Sequential(*modules).requires_grad_(False).eval()
+        self._imnet = (imnet, )
+        self.imnet_feature_dist = fd
+
+    def init_weights(self) -> None:
+        """Initialize the student and, with the feature distance, its frozen
+        ImageNet copy (from the same weights)."""
+        super().init_weights()
+        for module in self._imnet[0] if self._imnet else ():
+            module.init_weights()
+
+    def _imnet_features(self, inputs: Tensor) -> List[Tensor]:
+        imnet = self._imnet[0]
+        if next(imnet.parameters()).device != inputs.device:
+            imnet.to(inputs.device)
+        imnet.eval()
+        with torch.no_grad():
+            feats = imnet[0](inputs)
+            if len(imnet) > 1:
+                feats = imnet[1](feats)
+        return list(feats)
+
+    def _extra_source_losses(self, inputs: Tensor, x: List[Tensor],
+                             data_samples: SampleList) -> Dict[str, Tensor]:
+        """``loss_imnet_fd``: DAFormer's feature distance on the source
+        features of the last level, on pixels of ``classes``."""
+        if self.imnet_feature_dist is None:
+            return dict()
+        fd = self.imnet_feature_dist
+        feat, feat_imnet = x[-1], self._imnet_features(inputs)[-1]
+        mask = None
+        if fd['classes'] is not None:
+            labels = torch.stack([s.gt_sem_seg.data for s in data_samples
+                                  ]).squeeze(1).long()
+            small = downscale_label_ratio(labels, feat.shape[2:],
+                                          fd['scale_min_ratio'],
+                                          self.num_classes)
+            mask = torch.isin(small, small.new_tensor(list(fd['classes'])))
+        return dict(loss_imnet_fd=fd['lambda_fd'] *
+                    masked_feature_distance(feat, feat_imnet, mask))
 
     # -- teacher and random state ----------------------------------------
     def attach_teacher(self, teacher: nn.Module) -> None:

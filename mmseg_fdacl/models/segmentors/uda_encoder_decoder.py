@@ -309,8 +309,12 @@ class UDAEncoderDecoder(EncoderDecoder):
             names.append('trg_src_style')
         feats = dict(zip(names, self._features(views)))
 
-        losses = self._source_losses(feats['src'], data_samples) \
-            if self.source_ce else dict()
+        losses = dict()
+        if self.source_ce:
+            losses = self._source_losses(feats['src'], data_samples)
+            losses.update(
+                self._extra_source_losses(inputs, feats['src'],
+                                          data_samples))
         zero = inputs.new_zeros(())
         if not warm:
             # Constant zeros (no graph) keep the log's columns.
@@ -351,6 +355,12 @@ class UDAEncoderDecoder(EncoderDecoder):
                     self._auxiliary_head_forward_train(x, data_samples),
                     '_src'))
         return losses
+
+    def _extra_source_losses(self, inputs: Tensor, x: List[Tensor],
+                             data_samples: SampleList) -> Dict[str, Tensor]:
+        """Further terms on the source features ``x`` (of ``inputs``); none
+        here, subclasses add theirs (the ImageNet feature distance)."""
+        return dict()
 
     def _entropy(self, logits_t: Tensor, target_inputs: Tensor,
                  target_data_samples: SampleList) -> Tensor:
