@@ -84,8 +84,9 @@ SAME_AS.update({
 # Top-level variables added since the store that only carry a block to the
 # key that uses it: the method fragments of configs/_base_/uda/ hand theirs
 # to the leaves as `uda_model` (a base cannot define `model`, the model base
-# does). Nothing reads them; they are left out before comparing.
-CARRIERS = {'uda_model'}
+# does), and the switch blocks merged into it (`mic_masking`, the method's
+# `method_contrast`). Nothing reads them; they are left out before comparing.
+CARRIERS = {'uda_model', 'mic_masking', 'method_contrast'}
 
 RUNNABLE = sorted(
     osp.relpath(p, CONFIGS) for p in glob.glob(

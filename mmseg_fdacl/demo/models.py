@@ -187,7 +187,7 @@ def online_mode_cfg(mode: str,
     pre.update(dacs.pop('data_preprocessor'))
     cfg.update(dacs, forward_views=forward_views)
     if mode == 'mic':
-        mic = _uda_fragment('mic.py').uda_model
+        mic = _uda_fragment('mic.py').mic_masking
         size = pre.get('size')
         cfg.update(
             lambda_mask=mic.lambda_mask,

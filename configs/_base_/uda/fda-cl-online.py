@@ -9,15 +9,9 @@
 # stage 2 (weight 1, temperature 0.07, 2000 positions, L2-normalized logits)
 # on the teacher's pseudo labels.
 online_fda = dict(beta=0.01, source_to_target=True, target_to_source=True)
+_base_ = ['./method-contrast.py']
 online_fda_cl = dict(
     pseudo_label_view='source_style',
     lambda_ent=0.005,
     entropy_loss=dict(type='EntropyLoss', charbonnier_eta=2.0),
-    lambda_cl=1.0,
-    contrast_loss=dict(
-        type='PixelContrastLoss',
-        form='cross_view',
-        temperature=0.07,
-        sampling='uniform',
-        max_samples=2000),
-    embedding='logits')
+    **_base_.method_contrast)

@@ -12,19 +12,15 @@
 # source (FDA beta 0.01), FDA's per-class thresholds. They go to
 # <work_dir>/pseudo_labels and are reused when complete for the same
 # checkpoint and settings (a folder made otherwise is refused).
-_base_ = ['./gta5-cityscapes_uda-pseudo-labels.py', './source-ce-entropy.py']
+_base_ = [
+    './gta5-cityscapes_uda-pseudo-labels.py', './source-ce-entropy.py',
+    './method-contrast.py'
+]
 uda_model = dict(
     data_preprocessor=dict(
         size={{_base_.source_crop_size}},
         fda=dict(beta=0.09, source_to_target=True, target_to_source=True)),
-    lambda_cl=1.0,
-    contrast_loss=dict(
-        type='PixelContrastLoss',
-        form='cross_view',
-        temperature=0.07,
-        sampling='uniform',
-        max_samples=2000),
-    embedding='logits',
+    **_base_.method_contrast,
     warmup_iters=50000)
 custom_hooks = [
     dict(

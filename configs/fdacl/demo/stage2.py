@@ -8,7 +8,7 @@
 # no ImageNet weights and 400 iterations: tools/run_pipeline.py initializes it
 # from stage 1 (load_from), beta is 0.01 (beta 0.09 would swap a 23x23 window
 # of a 128x256 frame) and there is no warm-up; it sets the pseudo-label folder.
-_base_ = './_base_uda.py'
+_base_ = ['./_base_uda.py', '../../_base_/uda/method-contrast.py']
 target_train_pipeline = [
     dict(type='LoadImageFromFile'),
     dict(type='LoadPseudoLabel'),
@@ -24,11 +24,4 @@ model = dict(
     data_preprocessor=dict(
         fda=dict(beta=0.01, source_to_target=True, target_to_source=True)),
     lambda_ent=0.005,
-    lambda_cl=1.0,
-    contrast_loss=dict(
-        type='PixelContrastLoss',
-        form='cross_view',
-        temperature=0.07,
-        sampling='uniform',
-        max_samples=2000),
-    embedding='logits')
+    **_base_.method_contrast)
