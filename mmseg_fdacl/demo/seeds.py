@@ -288,6 +288,11 @@ class SeedSweep:
         if step == 'aggregate':
             if not osp.isfile(self.results_file):
                 return False
+            # An aggregate of other seeds (e.g. written by a run of one of
+            # them) is redone for these.
+            with open(self.results_file) as f:
+                if json.load(f).get('seeds') != list(self.spec['seeds']):
+                    return False
             t = osp.getmtime(self.results_file)
             return all(
                 osp.isfile(f) and osp.getmtime(f) <= t

@@ -244,3 +244,21 @@ def test_seeds_and_ablation_end_to_end(tmp_path, monkeypatch, capsys):
     ]) == 0
     out = capsys.readouterr().out
     assert out.count(' done') == len(again.steps()) and 'to do' not in out
+
+
+def test_aggregate_of_other_seeds_is_redone(tmp_path):
+    """A results.json left by a run of one seed does not pass for the
+    aggregate of several (runs of single seeds side by side, then all)."""
+    spec = dict(_tiny_spec(tmp_path), seeds=[0, 1])
+    sweep = SeedSweep(spec)
+    os.makedirs(sweep.work_dir, exist_ok=True)
+    for s, path in sweep._seed_results().items():
+        os.makedirs(osp.dirname(path), exist_ok=True)
+        with open(path, 'w') as f:
+            json.dump(dict(rows=[]), f)
+    with open(sweep.results_file, 'w') as f:
+        json.dump(dict(seeds=[1], rows=[]), f)
+    assert not sweep.is_done('aggregate')
+    with open(sweep.results_file, 'w') as f:
+        json.dump(dict(seeds=[0, 1], rows=[]), f)
+    assert sweep.is_done('aggregate')
