@@ -6,16 +6,19 @@ import copy
 import pytest
 import torch
 from mmengine.config import ConfigDict
-from mmengine.logging import MessageHub
-from mmengine.structures import PixelData
 from mmseg.registry import MODELS
 from mmseg.structures import SegDataSample
 
 from mmseg_fdacl.models.segmentors.self_training_encoder_decoder import \
     pixel_weighted_ce
 from tests.helpers import tiny_deeplabv2_cfg
+from tests.test_models.test_segmentors import test_uda_encoder_decoder as uda
 
-H, W = 32, 64
+H, W = uda.H, uda.W
+# The UDA segmentor tests' autouse fixture (the runner iteration at 0) and
+# their loss call.
+_reset_iter = uda._reset_iter
+_losses = uda._losses
 
 
 def _cfg(**kw):
@@ -33,44 +36,9 @@ def _build(**kw):
     return model
 
 
-def _sample(label=None):
-    s = SegDataSample(metainfo=dict(img_shape=(H, W), ori_shape=(H, W),
-                                    pad_shape=(H, W)))
-    if label is not None:
-        s.gt_sem_seg = PixelData(data=label)
-    return s
-
-
 def _data(n=2, seed=0):
-    g = torch.Generator().manual_seed(seed)
-
-    def img():
-        return torch.randint(0, 256, (3, H, W), generator=g,
-                             dtype=torch.uint8)
-
-    def label():
-        lab = torch.randint(0, 4, (1, H // 8, W // 8), generator=g)
-        return lab.repeat_interleave(8, 1).repeat_interleave(8, 2)
-
     # Target samples without labels: the teacher gives them.
-    return dict(
-        inputs=[img() for _ in range(n)],
-        data_samples=[_sample(label()) for _ in range(n)],
-        target_inputs=[img() for _ in range(n)],
-        target_data_samples=[_sample() for _ in range(n)])
-
-
-@pytest.fixture(autouse=True)
-def _reset_iter():
-    hub = MessageHub.get_current_instance()
-    hub.update_info('iter', 0)
-    yield
-    hub.update_info('iter', 0)
-
-
-def _losses(model, data):
-    model.train()
-    return model(**model.data_preprocessor(data, True), mode='loss')
+    return uda._data(n, pseudo=False, seed=seed)
 
 
 def test_pixel_weighted_ce_is_the_mean_over_all_pixels():
