@@ -5,7 +5,7 @@ with Fourier domain adaptation (Yang & Soatto, CVPR 2020) on raw 0-255 pixels,
 and only then converts channels and normalizes, as the FDA reference code
 does (FDA before mean subtraction).
 """
-from typing import Any, Dict, List, Optional, Sequence, Union
+from typing import Any, Dict, List, Optional, Union
 
 import torch
 from mmseg.models.data_preprocessor import SegDataPreProcessor
@@ -15,22 +15,12 @@ from torch import Tensor
 
 from ..fda import check_fda_beta, fda_amplitude_swap
 from ..utils.grayscale import to_grayscale
+from .utils.checks import check_option_dict
 
 _FDA_KEYS = ('beta', 'source_to_target', 'target_to_source', 'beta_sampling',
              'clip')
 _GRAY_KEYS = ('source', 'target', 'test')
 _BETA_SAMPLING = ('batch', 'sample')
-
-
-def _check_option_dict(name: str, value, allowed: Sequence[str]) -> None:
-    """``value`` must be a dict whose keys are among ``allowed``."""
-    if not isinstance(value, dict):
-        raise ValueError(f'UDADataPreProcessor: `{name}` must be a dict or '
-                         f'None, got {value!r}.')
-    unknown = set(value) - set(allowed)
-    if unknown:
-        raise ValueError(f'UDADataPreProcessor: unknown `{name}` keys '
-                         f'{sorted(unknown)}; allowed: {allowed}.')
 
 
 def _check_prob(value: Union[bool, float], name: str) -> float:
@@ -120,7 +110,7 @@ class UDADataPreProcessor(SegDataPreProcessor):
     def _parse_fda(fda: Optional[dict]) -> Optional[dict]:
         if fda is None:
             return None
-        _check_option_dict('fda', fda, _FDA_KEYS)
+        check_option_dict('UDADataPreProcessor', 'fda', fda, _FDA_KEYS)
         if 'beta' not in fda:
             raise ValueError("UDADataPreProcessor: `fda` needs 'beta' (a "
                              'float or a list of floats in [0, 0.5]).')
@@ -149,7 +139,8 @@ class UDADataPreProcessor(SegDataPreProcessor):
     @staticmethod
     def _parse_grayscale(grayscale: Optional[dict]) -> Dict[str, float]:
         grayscale = {} if grayscale is None else grayscale
-        _check_option_dict('grayscale', grayscale, _GRAY_KEYS)
+        check_option_dict('UDADataPreProcessor', 'grayscale', grayscale,
+                          _GRAY_KEYS)
         out = {
             k: _check_prob(grayscale.get(k, False), f'grayscale.{k}')
             for k in _GRAY_KEYS

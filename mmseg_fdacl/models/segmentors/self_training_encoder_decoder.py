@@ -26,7 +26,7 @@ The student's parameter names are :class:`mmseg.models.EncoderDecoder`'s, so
 ``tools/test.py`` evaluates a checkpoint with a plain config too.
 """
 import copy
-from typing import Dict, List, Optional, Sequence, Tuple
+from typing import Dict, List, Optional, Tuple
 
 import torch
 import torch.nn.functional as F
@@ -42,6 +42,7 @@ from ..losses.imnet_feature_distance import (downscale_label_ratio,
                                              masked_feature_distance)
 from ..utils import (block_masks, class_mix_masks, mask_images, mix,
                      strong_transform)
+from ..utils.checks import check_option_dict
 from .uda_encoder_decoder import UDAEncoderDecoder
 from .uda_utils import check_weight, valid_mask
 
@@ -87,15 +88,7 @@ def pixel_weighted_ce(logits: Tensor,
     return (ce * weight).mean()
 
 
-def _check_keys(name: str, value, allowed: Sequence[str]) -> dict:
-    if not isinstance(value, dict):
-        raise ValueError(f'SelfTrainingEncoderDecoder: `{name}` must be a '
-                         f'dict or None, got {value!r}.')
-    unknown = set(value) - set(allowed)
-    if unknown:
-        raise ValueError(f'SelfTrainingEncoderDecoder: unknown `{name}` keys '
-                         f'{sorted(unknown)}; allowed: {tuple(allowed)}.')
-    return dict(value)
+_OWNER = 'SelfTrainingEncoderDecoder'
 
 
 @MODELS.register_module()
@@ -220,10 +213,11 @@ class SelfTrainingEncoderDecoder(UDAEncoderDecoder):
                              f'of {_MIX}, got {mix!r}.')
         self.mix = mix
         self.strong_augment = (None if strong_augment is None else
-                               _check_keys('strong_augment', strong_augment,
-                                           _AUG_KEYS))
+                               check_option_dict(_OWNER, 'strong_augment',
+                                                 strong_augment, _AUG_KEYS))
         self.mask = dict(block_size=64, ratio=0.7, augment=True)
-        self.mask.update(_check_keys('mask', mask, _MASK_KEYS))
+        self.mask.update(
+            check_option_dict(_OWNER, 'mask', mask, _MASK_KEYS))
         if teacher_mode not in _TEACHER_MODES:
             raise ValueError('SelfTrainingEncoderDecoder: `teacher_mode` '
                              f'must be one of {_TEACHER_MODES}, got '
@@ -233,8 +227,8 @@ class SelfTrainingEncoderDecoder(UDAEncoderDecoder):
         if class_thresholds is not None:
             cfg = dict(percentile=0.66, cap=0.9, num_bins=1000, decay=0.99)
             cfg.update(
-                _check_keys('class_thresholds', class_thresholds,
-                            _THRESHOLD_KEYS))
+                check_option_dict(_OWNER, 'class_thresholds',
+                                  class_thresholds, _THRESHOLD_KEYS))
             if not 0.0 < cfg['decay'] <= 1.0:
                 raise ValueError(
                     'SelfTrainingEncoderDecoder: class_thresholds.decay must '
@@ -266,7 +260,8 @@ class SelfTrainingEncoderDecoder(UDAEncoderDecoder):
                      cfg: dict) -> None:
         fd = dict(lambda_fd=0.005, classes=(6, 7, 11, 12, 13, 14, 15, 16,
                                             17, 18), scale_min_ratio=0.75)
-        fd.update(_check_keys('imnet_feature_dist', cfg, _FD_KEYS))
+        fd.update(
+            check_option_dict(_OWNER, 'imnet_feature_dist', cfg, _FD_KEYS))
         fd['lambda_fd'] = check_weight('imnet_feature_dist.lambda_fd',
                                        fd['lambda_fd'])
         # EncoderDecoder has put `pretrained` into the backbone config.

@@ -1,5 +1,6 @@
-"""Argument checks shared by the self-training building blocks."""
+"""Argument checks shared by the models' building blocks and components."""
 import math
+from typing import Sequence
 
 import torch
 
@@ -48,3 +49,16 @@ def check_positive_int(owner: str, name: str, value) -> int:
         raise ValueError(f'{owner}: `{name}` must be an int >= 1, got '
                          f'{value!r}.')
     return value
+
+
+def check_option_dict(owner: str, name: str, value,
+                      allowed: Sequence[str]) -> dict:
+    """``value`` as a dict copy whose keys are among ``allowed``."""
+    if not isinstance(value, dict):
+        raise ValueError(f'{owner}: `{name}` must be a dict or None, got '
+                         f'{value!r}.')
+    unknown = set(value) - set(allowed)
+    if unknown:
+        raise ValueError(f'{owner}: unknown `{name}` keys {sorted(unknown)}; '
+                         f'allowed: {tuple(allowed)}.')
+    return dict(value)
