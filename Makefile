@@ -4,7 +4,7 @@ PY := $(VENV)/bin/python
 STAMP := $(VENV)/.mmseg_fdacl-setup
 PYTEST_ARGS ?= -q
 
-.PHONY: setup demo test bench
+.PHONY: setup demo test test-all bench
 
 $(STAMP): setup.py requirements/*.txt tools/setup_env.sh
 	VENV=$(VENV) bash tools/setup_env.sh
@@ -16,6 +16,9 @@ demo: $(STAMP)
 	$(PY) tools/run_pipeline.py --demo
 
 test: $(STAMP)
+	OMP_NUM_THREADS=$${OMP_NUM_THREADS:-2} $(PY) -m pytest tests -m "not slow" $(PYTEST_ARGS)
+
+test-all: $(STAMP)
 	OMP_NUM_THREADS=$${OMP_NUM_THREADS:-2} $(PY) -m pytest tests $(PYTEST_ARGS)
 
 bench: $(STAMP)
