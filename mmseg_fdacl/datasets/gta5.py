@@ -7,7 +7,6 @@ on Cityscapes are kept as train ids 0..18 and every other id becomes 255
 ``tools/dataset_converters/gta5.py``) writes the converted
 ``*_labelTrainIds.png`` maps that :class:`GTA5Dataset` reads.
 """
-import json
 import os
 import os.path as osp
 from typing import List, Tuple
@@ -18,9 +17,8 @@ from mmseg.datasets import CityscapesDataset
 from mmseg.datasets.basesegdataset import BaseSegDataset
 from mmseg.registry import DATASETS
 
-from mmseg_fdacl.utils.progress import (track_parallel_progress,
-                                        track_progress)
 from .checks import check_data_dirs
+from .class_stats import compute_class_stats
 from .label_ids import (IGNORE_INDEX, LABEL_ID_TO_TRAIN_ID,  # noqa: F401
                         convert_label_ids)
 
@@ -72,8 +70,9 @@ def convert_gta5_labels(data_root: str,
 
     Every ``<data_root>/<label_dir>/*.png`` that is not already a
     ``*_labelTrainIds.png`` is converted with :func:`convert_label_ids`, in
-    ``nproc`` processes with a progress bar. Statistics are written to
-    ``<data_root>/<stats_file>`` as JSON::
+    ``nproc`` processes with a progress bar, resumably (a killed run
+    continues; :func:`mmseg_fdacl.datasets.class_stats.compute_class_stats`).
+    Statistics are written to ``<data_root>/<stats_file>`` as JSON::
 
         {"classes": [19 names], "num_images": int,
          "pixel_counts": [19 ints], "ignored_pixels": int,
@@ -109,28 +108,14 @@ def convert_gta5_labels(data_root: str,
         raise FileNotFoundError(
             f'no label-id PNGs (*.png) in {src_dir!r}; download and extract '
             'the GTA5 labels there.')
-    tasks = [(osp.join(src_dir, name),
-              osp.join(src_dir, name[:-len('.png')] + '_labelTrainIds.png'))
+    items = [(name, (osp.join(src_dir, name),
+                     osp.join(src_dir,
+                              name[:-len('.png')] + '_labelTrainIds.png')))
              for name in names]
-    if nproc > 1:
-        results = track_parallel_progress(convert_label_file, tasks, nproc,
-                                          'gta5 labels')
-    else:
-        results = track_progress(convert_label_file, tasks, 'gta5 labels')
-    per_image = {
-        name: [int(c) for c in counts]
-        for name, (counts, _) in zip(names, results)
-    }
-    total = np.sum([counts for counts, _ in results], axis=0)
-    stats = dict(
-        classes=list(GTA5Dataset.METAINFO['classes']),
-        num_images=len(names),
-        pixel_counts=[int(c) for c in total],
-        ignored_pixels=int(sum(ignored for _, ignored in results)),
-        per_image=per_image)
-    with open(osp.join(data_root, stats_file), 'w') as f:
-        json.dump(stats, f, indent=1)
-    return stats
+    # Counted while converting, by the shared resumable statistics code.
+    return compute_class_stats(
+        items, convert_label_file, GTA5Dataset.METAINFO['classes'],
+        osp.join(data_root, stats_file), nproc=nproc, desc='gta5 labels')
 
 
 @DATASETS.register_module()
