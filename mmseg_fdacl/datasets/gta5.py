@@ -7,7 +7,6 @@ on Cityscapes are kept as train ids 0..18 and every other id becomes 255
 ``tools/dataset_converters/gta5.py``) writes the converted
 ``*_labelTrainIds.png`` maps that :class:`GTA5Dataset` reads.
 """
-import os
 import os.path as osp
 from typing import List, Tuple
 
@@ -18,7 +17,7 @@ from mmseg.datasets.basesegdataset import BaseSegDataset
 from mmseg.registry import DATASETS
 
 from .checks import check_data_dirs
-from .class_stats import compute_class_stats
+from .label_folder import convert_label_folder
 from .label_ids import (IGNORE_INDEX, LABEL_ID_TO_TRAIN_ID,  # noqa: F401
                         convert_label_ids)
 
@@ -94,28 +93,11 @@ def convert_gta5_labels(data_root: str,
         FileNotFoundError: If the label folder is missing or holds no
             label-id PNGs.
     """
-    if not isinstance(nproc, int) or nproc < 1:
-        raise ValueError(f'nproc must be an integer >= 1, got {nproc!r}')
-    src_dir = osp.join(data_root, label_dir)
-    if not osp.isdir(src_dir):
-        raise FileNotFoundError(
-            f'label folder {src_dir!r} not found; expected the GTA5 layout '
-            '<data_root>/images/*.png and <data_root>/labels/*.png.')
-    names = sorted(
-        name for name in os.listdir(src_dir)
-        if name.endswith('.png') and not name.endswith('_labelTrainIds.png'))
-    if not names:
-        raise FileNotFoundError(
-            f'no label-id PNGs (*.png) in {src_dir!r}; download and extract '
-            'the GTA5 labels there.')
-    items = [(name, (osp.join(src_dir, name),
-                     osp.join(src_dir,
-                              name[:-len('.png')] + '_labelTrainIds.png')))
-             for name in names]
-    # Counted while converting, by the shared resumable statistics code.
-    return compute_class_stats(
-        items, convert_label_file, GTA5Dataset.METAINFO['classes'],
-        osp.join(data_root, stats_file), nproc=nproc, desc='gta5 labels')
+    return convert_label_folder(
+        osp.join(data_root, label_dir), convert_label_file,
+        GTA5Dataset.METAINFO['classes'], osp.join(data_root, stats_file),
+        nproc=nproc, desc='gta5 labels',
+        layout='<data_root>/images/*.png and <data_root>/labels/*.png')
 
 
 @DATASETS.register_module()
@@ -139,6 +121,9 @@ class GTA5Dataset(BaseSegDataset):
         **kwargs: Passed to :class:`mmseg.datasets.BaseSegDataset`.
     """
     METAINFO = CityscapesDataset.METAINFO
+    #: Quoted in the errors (subclasses for other converted sources set them).
+    LAYOUT = '<data_root>/images/00001.png'
+    CONVERTER = 'tools/dataset_converters/gta5.py'
 
     def __init__(self,
                  img_suffix: str = '.png',
@@ -169,11 +154,12 @@ class GTA5Dataset(BaseSegDataset):
         check_data_dirs(type(self).__name__, None, self.data_prefix)
         data_list = super().load_data_list()
         img_dir = self.data_prefix.get('img_path', '')
+        name = type(self).__name__
         if not data_list:
             raise FileNotFoundError(
-                f'GTA5Dataset found no "*{self.img_suffix}" images in '
+                f'{name} found no "*{self.img_suffix}" images in '
                 f'{img_dir!r}; check data_root/data_prefix (expected '
-                'layout: <data_root>/images/00001.png).')
+                f'layout: {self.LAYOUT}).')
         if self.data_prefix.get('seg_map_path') and self.backend_args is None:
             missing = [
                 info['seg_map_path'] for info in data_list
@@ -181,8 +167,8 @@ class GTA5Dataset(BaseSegDataset):
             ]
             if missing:
                 raise FileNotFoundError(
-                    f'GTA5Dataset: {len(missing)} of {len(data_list)} label '
+                    f'{name}: {len(missing)} of {len(data_list)} label '
                     f'maps are missing, e.g. {missing[0]!r}. Convert the '
-                    'GTA5 label ids to train ids first: python '
-                    'tools/dataset_converters/gta5.py <data_root>')
+                    'label ids to train ids first: python '
+                    f'{self.CONVERTER} <data_root>')
         return data_list
