@@ -1,10 +1,12 @@
 """Datasets registered into MMSeg's DATASETS registry."""
 from . import samplers, transforms  # noqa: F401
+from .custom import CustomSegDataset
 from .gta5 import GTA5_ID_TO_TRAINID, GTA5Dataset, convert_label_ids
 from .rare_class_sampling import RareClassSampler, rare_class_probabilities
 from .uda_dataset import UDADataset
 
 __all__ = [
-    'GTA5Dataset', 'GTA5_ID_TO_TRAINID', 'convert_label_ids', 'UDADataset',
-    'RareClassSampler', 'rare_class_probabilities'
+    'CustomSegDataset', 'GTA5Dataset', 'GTA5_ID_TO_TRAINID',
+    'convert_label_ids', 'UDADataset', 'RareClassSampler',
+    'rare_class_probabilities'
 ]
