@@ -4,13 +4,19 @@ MMSeg lists a split with ``os.scandir``; a wrong ``data_root`` surfaces as a
 bare ``FileNotFoundError`` deep in the runner, and an empty folder as an
 ``InfiniteSampler`` that waits forever for a first index. These functions are
 meant to be called by the dataset classes (``GTA5Dataset``, ``UDADataset``)
-before and after listing files.
+before and after listing files. :func:`invalid_label_values` finds label
+values that would reach the loss as out-of-range targets (torch's bare
+``IndexError: Target 11 is out of bounds``); the loading transforms and
+``tools/check_dataset.py`` use it.
 """
 import os.path as osp
 from typing import Any, Dict, Optional, Sequence
 
+import numpy as np
+
 __all__ = ['PREPARE_HINTS', 'check_data_dirs', 'check_not_empty',
-           'DataNotFoundError']
+           'DataNotFoundError', 'LabelValueError', 'invalid_label_values',
+           'label_value_message']
 
 #: How to obtain each dataset, quoted in the errors.
 PREPARE_HINTS: Dict[str, str] = {
@@ -107,3 +113,66 @@ def check_not_empty(dataset: str, num_samples: int, img_dir: str,
     raise DataNotFoundError(
         f'{dataset}: {what}is empty: no files ending in {img_suffix!r} under '
         f'{img_dir!r}. Training needs at least one image. {_hint(dataset)}')
+
+
+class LabelValueError(ValueError):
+    """A label map holds a value that is neither a class nor ignored."""
+
+
+def invalid_label_values(label, num_classes: int,
+                         ignore_index: int = 255) -> Dict[int, int]:
+    """Values of ``label`` that are neither a class id nor ``ignore_index``.
+
+    The fast path is one ``max`` and, when the ignore index is present, one
+    comparison; the values are counted only when something is wrong.
+
+    Args:
+        label (np.ndarray): Integer label map.
+        num_classes (int): Valid ids are ``0 .. num_classes - 1``.
+        ignore_index (int): The ignored value. Default: 255.
+
+    Returns:
+        dict[int, int]: Each invalid value and its pixel count (empty when
+        the map is valid).
+    """
+    if label.size == 0:
+        return {}
+    if label.min() >= 0 and label.max() < num_classes:
+        return {}
+    outside = (label < 0) | (label >= num_classes)
+    if 0 <= ignore_index:
+        outside &= label != ignore_index
+    if not outside.any():
+        return {}
+    values, counts = np.unique(label[outside], return_counts=True)
+    return {int(v): int(c) for v, c in zip(values, counts)}
+
+
+def label_value_message(path: str, bad: Dict[int, int], num_classes: int,
+                        ignore_index: int = 255, what: str = 'label map',
+                        max_values: int = 8) -> str:
+    """The error text for :func:`invalid_label_values`' findings.
+
+    Args:
+        path (str): The label file.
+        bad (dict[int, int]): Invalid value -> pixel count.
+        num_classes (int): Number of classes of the dataset.
+        ignore_index (int): The ignored value.
+        what (str): What the file is, e.g. ``'pseudo label'``.
+        max_values (int): How many values to list.
+
+    Returns:
+        str: Names the file, the values, the valid range and the fix.
+    """
+    shown = ', '.join(f'{v} ({c} px)' for v, c in
+                      sorted(bad.items())[:max_values])
+    more = '' if len(bad) <= max_values else \
+        f' and {len(bad) - max_values} more'
+    return (f'{what} {path!r} holds value(s) {shown}{more}, which are '
+            f'neither a class id (0..{num_classes - 1} for {num_classes} '
+            f'classes) nor the ignore index {ignore_index}. Fix the file '
+            '(convert label ids to train ids, e.g. with the dataset '
+            'converter or a `label_map`), set such pixels to '
+            f'{ignore_index}, or add the missing classes to the metainfo '
+            '(and the model\'s num_classes); `python tools/check_dataset.py '
+            'CONFIG` lists every such file.')

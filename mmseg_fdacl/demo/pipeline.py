@@ -44,8 +44,8 @@ import numpy as np
 from mmengine.config import Config
 from mmengine.logging import print_log
 
-from mmseg_fdacl.apis import (MANIFEST_NAME, generate_pseudo_labels,
-                              read_manifest)
+from mmseg_fdacl.pseudo_labels import (MANIFEST_NAME,
+                                       generate_pseudo_labels, read_manifest)
 from mmseg_fdacl.datasets.file_list import build_file_list
 from mmseg_fdacl.datasets.gta5 import convert_gta5_labels
 from mmseg_fdacl.utils import pseudo_label_path

@@ -10,8 +10,8 @@ def inference_pipeline_from_cfg(
         pipeline: Optional[Sequence[dict]]) -> List[dict]:
     """An inference pipeline for unlabeled images from a test pipeline.
 
-    Drops ``LoadAnnotations`` (target training images need no labels) and
-    returns the default ``[LoadImageFromFile, PackSegInputs]`` for None.
+    Drops ``LoadAnnotations`` and ``SafeLoadAnnotations`` (target training
+    images need no labels) and returns the default ``[LoadImageFromFile, PackSegInputs]`` for None.
 
     Args:
         pipeline (Sequence[dict], optional): E.g. a config's
@@ -22,7 +22,8 @@ def inference_pipeline_from_cfg(
     """
     if not pipeline:
         return [dict(type='LoadImageFromFile'), dict(type='PackSegInputs')]
-    return [dict(t) for t in pipeline if t.get('type') != 'LoadAnnotations']
+    drop = ('LoadAnnotations', 'SafeLoadAnnotations')
+    return [dict(t) for t in pipeline if t.get('type') not in drop]
 
 
 def datasets_from_config(cfg: Config) -> Tuple[dict, Optional[dict]]:

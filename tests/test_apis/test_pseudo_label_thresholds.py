@@ -1,8 +1,9 @@
 """Tests of mmseg_fdacl.pseudo_labels.thresholds: the math vs brute force."""
 import numpy as np
 
-from mmseg_fdacl.apis import (apply_thresholds, confidence_histogram,
-                              thresholds_from_histograms)
+from mmseg_fdacl.pseudo_labels import (apply_thresholds,
+                                       confidence_histogram,
+                                       thresholds_from_histograms)
 
 NUM_BINS = 1000
 

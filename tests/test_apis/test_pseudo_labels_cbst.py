@@ -13,8 +13,8 @@ import os.path as osp
 import numpy as np
 import pytest
 
-from mmseg_fdacl.apis import PseudoLabelSettingsError
-from mmseg_fdacl.pseudo_labels import (apply_class_balanced, apply_thresholds,
+from mmseg_fdacl.pseudo_labels import (PseudoLabelSettingsError,
+                                       apply_class_balanced, apply_thresholds,
                                        class_balanced_normalizers,
                                        confidence_histogram,
                                        thresholds_from_histograms)

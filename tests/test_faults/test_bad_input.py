@@ -145,7 +145,7 @@ def test_out_of_range_lambda_and_threshold_refused(tmp_path):
     cfg.update(type='UDAEncoderDecoder', lambda_ent=-0.5)
     with pytest.raises(ValueError, match='lambda_ent'):
         MODELS.build(cfg)
-    from mmseg_fdacl.apis.pseudo_labels import generate_pseudo_labels
+    from mmseg_fdacl.apis import generate_pseudo_labels
     with pytest.raises(ValueError, match='threshold must be in'):
         generate_pseudo_labels(
             tiny_deeplabv2_cfg(), [__file__], dict(type='CityscapesDataset'),
