@@ -8,16 +8,18 @@ the threshold; rows at the top and bottom (DAFormer) or a loader's validity
 mask (HRDA's pseudo-label margins) get weight 0.
 """
 import contextlib
-from typing import Iterator, Optional
+from typing import Iterator, Optional, Sequence
 
 import torch
 from mmengine.dist import all_reduce, get_dist_info
+from mmseg.utils import SampleList
 from torch import Tensor, nn
 
 from ...datasets.label_ids import IGNORE_INDEX
 from ...pseudo_labels.thresholds import thresholds_from_histograms
 
-__all__ = ['teacher_mode', 'quality_weight', 'apply_class_thresholds']
+__all__ = ['teacher_mode', 'quality_weight', 'apply_class_thresholds',
+           'loader_pseudo_mask']
 
 
 @contextlib.contextmanager
@@ -85,3 +87,32 @@ def apply_class_thresholds(conf: Tensor, labels: Tensor, valid: Tensor,
         thresholds_from_histograms(hist.cpu().numpy(), cfg['percentile'],
                                    cfg['cap'])).to(conf)
     return labels.masked_fill(conf < thresholds[labels], IGNORE_INDEX)
+
+
+def loader_pseudo_mask(samples: SampleList,
+                       size: Sequence[int]) -> Optional[Tensor]:
+    """The samples' ``valid_pseudo_mask`` (HRDA's pseudo-label margins, cut
+    by the loader before the crop), ``N x H x W`` float, 0 on padding; None
+    when no sample has one.
+
+    Raises:
+        ValueError: When only some samples have one.
+    """
+    have = ['valid_pseudo_mask' in s for s in samples]
+    if not any(have):
+        return None
+    if not all(have):
+        raise ValueError(
+            'loader_pseudo_mask: only some target samples carry a '
+            'valid_pseudo_mask; put PseudoLabelMargins in the target '
+            'pipeline of every target dataset.')
+    h, w = int(size[0]), int(size[1])
+    out = []
+    for sample in samples:
+        mask = sample.valid_pseudo_mask.data.reshape(
+            sample.valid_pseudo_mask.data.shape[-2:]).float()
+        mh, mw = min(h, mask.shape[0]), min(w, mask.shape[1])
+        full = mask.new_zeros((h, w))
+        full[:mh, :mw] = mask[:mh, :mw]
+        out.append(full)
+    return torch.stack(out)

@@ -35,12 +35,12 @@ from torch import Tensor, nn
 
 from ...datasets.label_ids import IGNORE_INDEX
 from ..losses.pixel_weighted_ce import pixel_weighted_ce
-from ..utils import (block_masks, class_mix_masks, mask_images, mix,
-                     strong_transform)
+from ..utils import ClassMix, block_masks, mask_images, mix, strong_transform
 from ..utils.checks import check_option_dict
-from .imnet_copy import (build_imnet_copy, imnet_fd_config, imnet_fd_loss,
-                         imnet_features)
-from .online_pseudo_labels import (apply_class_thresholds, quality_weight,
+from .imnet_copy import (ImageNetCopy, build_imnet_copy, imnet_fd_config,
+                         imnet_fd_loss, imnet_features)
+from .online_pseudo_labels import (apply_class_thresholds,
+                                   loader_pseudo_mask, quality_weight,
                                    teacher_mode)
 from .uda_encoder_decoder import UDAEncoderDecoder
 from .uda_utils import check_weight, valid_mask
@@ -101,6 +101,10 @@ class SelfTrainingEncoderDecoder(UDAEncoderDecoder):
             Default: None (off).
         mix (str, optional): ``'class'`` (ClassMix) or None (self-training
             on the target images themselves). Default: 'class'.
+        class_mix_pool (str): The classes ClassMix draws half of:
+            ``'batch'`` (DAFormer: every value of the batch's source labels,
+            255 included) or ``'image'`` (the image's own classes, 255
+            never). Default: 'batch'.
         strong_augment (dict, optional): DACS' colour jitter and blur on the
             student's self-training image (:func:`strong_transform`); keys
             ``color_jitter_p`` (0.8: the probability of jittering; DACS and
@@ -118,7 +122,8 @@ class SelfTrainingEncoderDecoder(UDAEncoderDecoder):
             ``scale_min_ratio`` (0.75). Needs ImageNet weights for the
             backbone (``pretrained`` or the backbone's ``init_cfg``); the
             frozen copy is built from the same backbone config, initialized
-            by :meth:`init_weights` and kept out of the state dict.
+            by :meth:`init_weights`, kept out of the state dict and out of
+            the teacher (a deep copy shares it).
             Default: None (off).
         teacher_mode (str): ``'train'`` runs the teacher with BatchNorm on
             batch statistics and dropout off (DAFormer); ``'eval'`` in eval
@@ -138,6 +143,7 @@ class SelfTrainingEncoderDecoder(UDAEncoderDecoder):
                  pseudo_label_view: str = 'target',
                  class_thresholds: Optional[dict] = None,
                  mix: Optional[str] = 'class',
+                 class_mix_pool: str = 'batch',
                  strong_augment: Optional[dict] = {},
                  lambda_mask: float = 0.0,
                  mask: dict = dict(block_size=64, ratio=0.7, augment=True),
@@ -179,6 +185,7 @@ class SelfTrainingEncoderDecoder(UDAEncoderDecoder):
             raise ValueError(f'SelfTrainingEncoderDecoder: `mix` must be one '
                              f'of {_MIX}, got {mix!r}.')
         self.mix = mix
+        self.class_mix = ClassMix(pool=class_mix_pool)
         self.strong_augment = (None if strong_augment is None else
                                check_option_dict(_OWNER, 'strong_augment',
                                                  strong_augment, _AUG_KEYS))
@@ -226,7 +233,9 @@ class SelfTrainingEncoderDecoder(UDAEncoderDecoder):
     def _build_imnet(self, backbone: ConfigType, neck: Optional[ConfigType],
                      cfg: dict) -> None:
         fd = imnet_fd_config(_OWNER, cfg)
-        self._imnet = (build_imnet_copy(_OWNER, backbone, neck), )
+        # Shared, not copied, by deep copies (the teacher).
+        self._imnet = ImageNetCopy((build_imnet_copy(_OWNER, backbone,
+                                                     neck), ))
         self.imnet_feature_dist = fd
 
     def init_weights(self) -> None:
@@ -300,8 +309,8 @@ class SelfTrainingEncoderDecoder(UDAEncoderDecoder):
         Returns:
             tuple[Tensor]: ``labels`` (``N x H x W`` long, 255 on padding and
             below a class threshold), ``weight`` (``N x H x W``: the quality
-            weight, 0 on the ignored rows) and ``quality`` (the scalar
-            weight).
+            weight, 0 on the ignored rows and outside the samples'
+            ``valid_pseudo_mask``) and ``quality`` (the scalar weight).
         """
         prob = torch.softmax(self._teacher_logits(view).float(), dim=1)
         conf, labels = prob.max(dim=1)
@@ -314,6 +323,15 @@ class SelfTrainingEncoderDecoder(UDAEncoderDecoder):
         labels = labels.masked_fill(~valid, IGNORE_INDEX)
         weight, quality = quality_weight(conf, self.pseudo_threshold,
                                          self.ignore_top, self.ignore_bottom)
+        margins = loader_pseudo_mask(samples, conf.shape[1:])
+        if margins is not None:
+            if self.ignore_top or self.ignore_bottom:
+                raise ValueError(
+                    'SelfTrainingEncoderDecoder: the target samples carry a '
+                    'valid_pseudo_mask (PseudoLabelMargins in the pipeline) '
+                    'and pseudo_weight_ignore_top/bottom are set; use one '
+                    '(HRDA: the margins, ignore rows 0).')
+            weight = weight * margins.to(weight)
         return labels, weight, quality
 
     # -- augmentation ----------------------------------------------------
@@ -406,7 +424,7 @@ class SelfTrainingEncoderDecoder(UDAEncoderDecoder):
                             weight: Tensor) -> Tensor:
         if self.mix == 'class':
             src_labels = self._source_labels(data_samples, target_inputs)
-            masks = class_mix_masks(src_labels, self.generator)
+            masks = self.class_mix.masks(src_labels, self.generator)
             imgs = mix(masks, inputs, target_inputs)
             labels = mix(masks, src_labels, labels)
             weight = mix(masks, torch.ones_like(weight), weight)
