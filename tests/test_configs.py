@@ -5,6 +5,7 @@ device: every module is really constructed (so a wrong argument, shape or
 type fails), but no memory is allocated and no weights are initialized.
 """
 import ast
+import contextlib
 import glob
 import os.path as osp
 import re
@@ -44,6 +45,24 @@ def _typed_dicts(node, where='cfg') -> Iterator[Tuple[str, str]]:
             yield from _typed_dicts(value, f'{where}[{i}]')
 
 
+@contextlib.contextmanager
+def _cpu_linspace() -> Iterator[None]:
+    """MMSeg's MixVisionTransformer reads its drop-path rates with
+    ``torch.linspace(...).item()``, which a meta tensor cannot give: inside
+    a meta build, that one call makes a CPU tensor."""
+    linspace = torch.linspace
+
+    def cpu_linspace(*args, **kwargs):
+        kwargs.setdefault('device', 'cpu')
+        return linspace(*args, **kwargs)
+
+    torch.linspace = cpu_linspace
+    try:
+        yield
+    finally:
+        torch.linspace = linspace
+
+
 def test_configs_are_found():
     assert 'configs/fdacl/deeplabv2_gta2cs_source-only.py' in CONFIGS
     assert len([c for c in CONFIGS if _is_leaf(c)]) >= 2
@@ -66,7 +85,7 @@ def test_config_parses_and_builds(path):
         assert not unknown, f'{path}: unregistered types {unknown}'
 
         if 'model' in cfg and 'type' in cfg.model:
-            with torch.device('meta'):
+            with torch.device('meta'), _cpu_linspace():
                 model = mmseg_registry.MODELS.build(cfg.model)
             assert sum(p.numel() for p in model.parameters()) > 0
 
@@ -112,13 +131,14 @@ def test_source_only_config_matches_published_setup():
 
 # MMSeg's rule, {algorithm}_{components}_{training settings}_{train data}_
 # {test data}, for every config of configs/fdacl/ but the short card names.
-# {algorithm}_{components}_{1xbN-Nk}_gta5-{size}_cityscapes-{size}.py: the
+# {algorithm}_{components}_{GxbN-Nk}_gta5-{size}_cityscapes-{size}.py: the
 # offline stages train on 1280x720 / 1024x512 frames, the online recipes on
-# 512x512 crops.
-LONG_NAME = re.compile(r'[a-z0-9]+(_[a-z0-9.-]+)*_1xb\d+-\d+k'
+# 512x512 crops; G GPUs of N images each (the multi-GPU variants).
+LONG_NAME = re.compile(r'[a-z0-9]+(_[a-z0-9.-]+)*_\d+xb\d+-\d+k'
                        r'_gta5-(1280x720|512x512)_cityscapes-(1024x512|512x512)'
                        r'\.py')
-CARD_NAME = re.compile(r'(deeplabv2|enet|vgg16)_gta2cs_[a-z0-9.-]+\.py')
+CARD_NAME = re.compile(
+    r'(deeplabv2|enet|vgg16|daformer)_gta2cs_[a-z0-9.-]+\.py')
 
 
 def test_card_names_only_alias_long_names():
