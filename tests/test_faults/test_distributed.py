@@ -8,6 +8,7 @@ import torch
 from mmengine.config import Config
 
 from mmseg_fdacl.utils.dist import replace_sync_bn, setup_cpu_distributed
+from tests.helpers import tiny_hrda_cfg
 from tests.test_faults import faultkit as fk
 
 
@@ -81,14 +82,9 @@ def test_single_process_gloo_group_and_sync_bn_warning(monkeypatch):
             dist.destroy_process_group()
 
 
-def test_two_process_online_teacher_identical(fault_data, tmp_path):
-    """Online self-training under tools/dist_train.sh with 2 gloo processes:
-    the mean teacher (weights, BatchNorm buffers, update count) is identical
-    on both ranks, and so is the student."""
-    work = str(tmp_path / 'online')
-    cfg = fk.online_cfg(fault_data, work, max_iters=3, val_interval=3)
+def _two_process_online(cfg, work, tmp_path, name):
     cfg.custom_hooks.append(dict(type='SyncBuffersHook'))
-    path = fk.write_cfg(cfg, str(tmp_path / 'online.py'))
+    path = fk.write_cfg(cfg, str(tmp_path / f'{name}.py'))
     res = fk.run(['bash', 'tools/dist_train.sh', path, '2'],
                  env=dict(PORT=str(fk.free_port()), MASTER_ADDR='127.0.0.1',
                           PYTHON=fk.PY))
@@ -104,3 +100,28 @@ def test_two_process_online_teacher_identical(fault_data, tmp_path):
     assert any(not torch.equal(teacher['module.' + k], v)
                for k, v in student.items() if v.is_floating_point()
                and 'module.' + k in teacher)
+    return student
+
+
+def test_two_process_online_teacher_identical(fault_data, tmp_path):
+    """Online self-training under tools/dist_train.sh with 2 gloo processes:
+    the mean teacher (weights, BatchNorm buffers, update count) is identical
+    on both ranks, and so is the student."""
+    work = str(tmp_path / 'online')
+    cfg = fk.online_cfg(fault_data, work, max_iters=3, val_interval=3)
+    _two_process_online(cfg, work, tmp_path, 'online')
+
+
+@pytest.mark.slow
+def test_two_process_online_hrda_teacher_identical(fault_data, tmp_path):
+    """The same for HRDA (tiny MiT + DAFormerHead, 16x16 detail crops of
+    the 24x48 training crops, ClassMix and MIC masks): each rank draws its
+    own detail crops, the teacher stays identical on both."""
+    work = str(tmp_path / 'hrda')
+    cfg = fk.online_cfg(fault_data, work, max_iters=3, val_interval=3)
+    model = tiny_hrda_cfg('DAFormerHead', online=True)
+    model['data_preprocessor'].update(size=(24, 48))
+    model.update(lambda_mask=1.0, mask=dict(block_size=8, ratio=0.7))
+    cfg.model = model
+    student = _two_process_online(cfg, work, tmp_path, 'hrda')
+    assert any(k.startswith('decode_head.scale_attention.') for k in student)

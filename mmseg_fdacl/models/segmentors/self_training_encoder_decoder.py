@@ -25,24 +25,23 @@ part a switch, composable with this project's FDA, entropy and pixel contrast
 The student's parameter names are :class:`mmseg.models.EncoderDecoder`'s, so
 ``tools/test.py`` evaluates a checkpoint with a plain config too.
 """
-import copy
 from typing import Dict, List, Optional, Tuple
 
 import torch
-import torch.nn.functional as F
-from mmengine.dist import all_reduce, get_dist_info
-from mmseg.models.utils import resize
+from mmengine.dist import get_dist_info
 from mmseg.registry import MODELS
 from mmseg.utils import ConfigType, OptSampleList, SampleList
 from torch import Tensor, nn
 
 from ...datasets.label_ids import IGNORE_INDEX
-from ...pseudo_labels.thresholds import thresholds_from_histograms
-from ..losses.imnet_feature_distance import (downscale_label_ratio,
-                                             masked_feature_distance)
-from ..utils import (block_masks, class_mix_masks, mask_images, mix,
-                     strong_transform)
+from ..losses.pixel_weighted_ce import pixel_weighted_ce
+from ..utils import ClassMix, block_masks, mask_images, mix, strong_transform
 from ..utils.checks import check_option_dict
+from .imnet_copy import (ImageNetCopy, build_imnet_copy, imnet_fd_config,
+                         imnet_fd_loss, imnet_features)
+from .online_pseudo_labels import (apply_class_thresholds,
+                                   loader_pseudo_mask, quality_weight,
+                                   teacher_mode)
 from .uda_encoder_decoder import UDAEncoderDecoder
 from .uda_utils import check_weight, valid_mask
 
@@ -54,38 +53,6 @@ _TEACHER_MODES = ('train', 'eval')
 _AUG_KEYS = ('color_jitter_p', 'color_jitter_s', 'blur')
 _MASK_KEYS = ('block_size', 'ratio', 'augment')
 _THRESHOLD_KEYS = ('percentile', 'cap', 'num_bins', 'decay')
-_FD_KEYS = ('lambda_fd', 'classes', 'scale_min_ratio')
-
-
-def pixel_weighted_ce(logits: Tensor,
-                      labels: Tensor,
-                      weight: Tensor,
-                      align_corners: bool,
-                      ignore_index: int = IGNORE_INDEX) -> Tensor:
-    """Cross-entropy per pixel times its weight, averaged over all pixels.
-
-    DACS' and DAFormer's self-training loss (MMSeg 0.x ``CrossEntropyLoss``
-    with ``seg_weight``: the mean over every pixel, ignored ones counting as
-    0); logits are bilinearly resized to the labels first.
-
-    Args:
-        logits (Tensor): ``N x C x h x w`` class scores.
-        labels (Tensor): ``N x H x W`` long labels, ``ignore_index`` ignored.
-        weight (Tensor): ``N x H x W`` per-pixel weights.
-        align_corners (bool): Of the resize (the decode head's).
-        ignore_index (int): Label ignored. Default: 255.
-
-    Returns:
-        Tensor: The scalar loss.
-    """
-    logits = resize(
-        logits,
-        size=labels.shape[1:],
-        mode='bilinear',
-        align_corners=align_corners)
-    ce = F.cross_entropy(
-        logits, labels, ignore_index=ignore_index, reduction='none')
-    return (ce * weight).mean()
 
 
 _OWNER = 'SelfTrainingEncoderDecoder'
@@ -134,6 +101,10 @@ class SelfTrainingEncoderDecoder(UDAEncoderDecoder):
             Default: None (off).
         mix (str, optional): ``'class'`` (ClassMix) or None (self-training
             on the target images themselves). Default: 'class'.
+        class_mix_pool (str): The classes ClassMix draws half of:
+            ``'batch'`` (DAFormer: every value of the batch's source labels,
+            255 included) or ``'image'`` (the image's own classes, 255
+            never). Default: 'batch'.
         strong_augment (dict, optional): DACS' colour jitter and blur on the
             student's self-training image (:func:`strong_transform`); keys
             ``color_jitter_p`` (0.8: the probability of jittering; DACS and
@@ -151,7 +122,8 @@ class SelfTrainingEncoderDecoder(UDAEncoderDecoder):
             ``scale_min_ratio`` (0.75). Needs ImageNet weights for the
             backbone (``pretrained`` or the backbone's ``init_cfg``); the
             frozen copy is built from the same backbone config, initialized
-            by :meth:`init_weights` and kept out of the state dict.
+            by :meth:`init_weights`, kept out of the state dict and out of
+            the teacher (a deep copy shares it).
             Default: None (off).
         teacher_mode (str): ``'train'`` runs the teacher with BatchNorm on
             batch statistics and dropout off (DAFormer); ``'eval'`` in eval
@@ -171,6 +143,7 @@ class SelfTrainingEncoderDecoder(UDAEncoderDecoder):
                  pseudo_label_view: str = 'target',
                  class_thresholds: Optional[dict] = None,
                  mix: Optional[str] = 'class',
+                 class_mix_pool: str = 'batch',
                  strong_augment: Optional[dict] = {},
                  lambda_mask: float = 0.0,
                  mask: dict = dict(block_size=64, ratio=0.7, augment=True),
@@ -212,6 +185,7 @@ class SelfTrainingEncoderDecoder(UDAEncoderDecoder):
             raise ValueError(f'SelfTrainingEncoderDecoder: `mix` must be one '
                              f'of {_MIX}, got {mix!r}.')
         self.mix = mix
+        self.class_mix = ClassMix(pool=class_mix_pool)
         self.strong_augment = (None if strong_augment is None else
                                check_option_dict(_OWNER, 'strong_augment',
                                                  strong_augment, _AUG_KEYS))
@@ -258,28 +232,10 @@ class SelfTrainingEncoderDecoder(UDAEncoderDecoder):
     # -- ImageNet feature distance --------------------------------------
     def _build_imnet(self, backbone: ConfigType, neck: Optional[ConfigType],
                      cfg: dict) -> None:
-        fd = dict(lambda_fd=0.005, classes=(6, 7, 11, 12, 13, 14, 15, 16,
-                                            17, 18), scale_min_ratio=0.75)
-        fd.update(
-            check_option_dict(_OWNER, 'imnet_feature_dist', cfg, _FD_KEYS))
-        fd['lambda_fd'] = check_weight('imnet_feature_dist.lambda_fd',
-                                       fd['lambda_fd'])
-        # EncoderDecoder has put `pretrained` into the backbone config.
-        backbone = copy.deepcopy(backbone)
-        init = backbone.get('init_cfg') or {}
-        if not backbone.get('pretrained') and (not isinstance(
-                init, dict) or init.get('type') != 'Pretrained'):
-            raise ValueError(
-                'SelfTrainingEncoderDecoder: imnet_feature_dist keeps the '
-                'features close to the ImageNet-initialized backbone, but '
-                'no ImageNet weights are given; set model.pretrained (or the '
-                "backbone's init_cfg=dict(type='Pretrained', ...)) or "
-                'imnet_feature_dist=None.')
-        modules = [MODELS.build(backbone)]
-        if neck is not None:
-            modules.append(MODELS.build(copy.deepcopy(neck)))
-        imnet = nn.Sequential(*modules).requires_grad_(False).eval()
-        self._imnet = (imnet, )
+        fd = imnet_fd_config(_OWNER, cfg)
+        # Shared, not copied, by deep copies (the teacher).
+        self._imnet = ImageNetCopy((build_imnet_copy(_OWNER, backbone,
+                                                     neck), ))
         self.imnet_feature_dist = fd
 
     def init_weights(self) -> None:
@@ -290,15 +246,7 @@ class SelfTrainingEncoderDecoder(UDAEncoderDecoder):
             module.init_weights()
 
     def _imnet_features(self, inputs: Tensor) -> List[Tensor]:
-        imnet = self._imnet[0]
-        if next(imnet.parameters()).device != inputs.device:
-            imnet.to(inputs.device)
-        imnet.eval()
-        with torch.no_grad():
-            feats = imnet[0](inputs)
-            if len(imnet) > 1:
-                feats = imnet[1](feats)
-        return list(feats)
+        return imnet_features(self._imnet[0], inputs)
 
     def _extra_source_losses(self, inputs: Tensor, x: List[Tensor],
                              data_samples: SampleList) -> Dict[str, Tensor]:
@@ -306,18 +254,11 @@ class SelfTrainingEncoderDecoder(UDAEncoderDecoder):
         features of the last level, on pixels of ``classes``."""
         if self.imnet_feature_dist is None:
             return dict()
-        fd = self.imnet_feature_dist
-        feat, feat_imnet = x[-1], self._imnet_features(inputs)[-1]
-        mask = None
-        if fd['classes'] is not None:
-            labels = torch.stack([s.gt_sem_seg.data for s in data_samples
-                                  ]).squeeze(1).long()
-            small = downscale_label_ratio(labels, feat.shape[2:],
-                                          fd['scale_min_ratio'],
-                                          self.num_classes)
-            mask = torch.isin(small, small.new_tensor(list(fd['classes'])))
-        return dict(loss_imnet_fd=fd['lambda_fd'] *
-                    masked_feature_distance(feat, feat_imnet, mask))
+        labels = torch.stack([s.gt_sem_seg.data for s in data_samples
+                              ]).squeeze(1).long()
+        return imnet_fd_loss(self.imnet_feature_dist, x[-1],
+                             self._imnet_features(inputs)[-1], labels,
+                             self.num_classes)
 
     # -- teacher and random state ----------------------------------------
     def attach_teacher(self, teacher: nn.Module) -> None:
@@ -344,20 +285,16 @@ class SelfTrainingEncoderDecoder(UDAEncoderDecoder):
         self.generator.set_state(state)
 
     # -- pseudo labels ---------------------------------------------------
+    def pseudo_label_logits(self, imgs: Tensor) -> Tensor:
+        """Class scores of ``imgs`` at their size, as the teacher gives them
+        for pseudo labels (called on the teacher: one forward here)."""
+        return self._to_input_size(
+            self.decode_head.forward(self.extract_feat(imgs)), imgs)
+
     @torch.no_grad()
     def _teacher_logits(self, view: Tensor) -> Tensor:
-        teacher = self.teacher
-        modes = [(m, m.training) for m in teacher.modules()]
-        teacher.train(self.teacher_mode == 'train')
-        for module in teacher.modules():
-            if isinstance(module, nn.modules.dropout._DropoutNd):
-                module.training = False
-        try:
-            logits = teacher.decode_head.forward(teacher.extract_feat(view))
-        finally:
-            for module, mode in modes:
-                module.training = mode
-        return self._to_input_size(logits, view)
+        with teacher_mode(self.teacher, self.teacher_mode == 'train') as t:
+            return t.pseudo_label_logits(view)
 
     @torch.no_grad()
     def pseudo_labels(self, view: Tensor,
@@ -372,45 +309,30 @@ class SelfTrainingEncoderDecoder(UDAEncoderDecoder):
         Returns:
             tuple[Tensor]: ``labels`` (``N x H x W`` long, 255 on padding and
             below a class threshold), ``weight`` (``N x H x W``: the quality
-            weight, 0 on the ignored rows) and ``quality`` (the scalar
-            weight).
+            weight, 0 on the ignored rows and outside the samples'
+            ``valid_pseudo_mask``) and ``quality`` (the scalar weight).
         """
         prob = torch.softmax(self._teacher_logits(view).float(), dim=1)
         conf, labels = prob.max(dim=1)
         valid = valid_mask(view, samples)
         if self.class_thresholds is not None:
-            labels = self._apply_class_thresholds(conf, labels, valid)
+            labels = apply_class_thresholds(conf, labels, valid,
+                                            self.pl_class_histogram,
+                                            self.class_thresholds,
+                                            self.num_classes)
         labels = labels.masked_fill(~valid, IGNORE_INDEX)
-        if self.pseudo_threshold is None:
-            quality = conf.new_ones(())
-        else:
-            # DAFormer: the share over every pixel of the batch.
-            quality = (conf >= self.pseudo_threshold).float().mean()
-        weight = quality.expand_as(conf).clone()
-        if self.ignore_top:
-            weight[:, :self.ignore_top] = 0
-        if self.ignore_bottom:
-            weight[:, weight.shape[1] - self.ignore_bottom:] = 0
+        weight, quality = quality_weight(conf, self.pseudo_threshold,
+                                         self.ignore_top, self.ignore_bottom)
+        margins = loader_pseudo_mask(samples, conf.shape[1:])
+        if margins is not None:
+            if self.ignore_top or self.ignore_bottom:
+                raise ValueError(
+                    'SelfTrainingEncoderDecoder: the target samples carry a '
+                    'valid_pseudo_mask (PseudoLabelMargins in the pipeline) '
+                    'and pseudo_weight_ignore_top/bottom are set; use one '
+                    '(HRDA: the margins, ignore rows 0).')
+            weight = weight * margins.to(weight)
         return labels, weight, quality
-
-    def _apply_class_thresholds(self, conf: Tensor, labels: Tensor,
-                                valid: Tensor) -> Tensor:
-        cfg = self.class_thresholds
-        bins = int(cfg['num_bins'])
-        idx = (labels[valid] * bins + (conf[valid] * bins).long().clamp(
-            0, bins - 1))
-        counts = torch.bincount(
-            idx, minlength=self.num_classes * bins).view(
-                self.num_classes, bins).to(torch.float64)
-        _, world_size = get_dist_info()
-        if world_size > 1:
-            all_reduce(counts, op='sum')
-        hist = self.pl_class_histogram
-        hist.mul_(cfg['decay']).add_(counts)
-        thresholds = torch.from_numpy(
-            thresholds_from_histograms(hist.cpu().numpy(), cfg['percentile'],
-                                       cfg['cap'])).to(conf)
-        return labels.masked_fill(conf < thresholds[labels], IGNORE_INDEX)
 
     # -- augmentation ----------------------------------------------------
     def _strong(self, imgs: Tensor) -> Tensor:
@@ -430,6 +352,13 @@ class SelfTrainingEncoderDecoder(UDAEncoderDecoder):
     # -- losses ----------------------------------------------------------
     def _student_logits(self, imgs: Tensor) -> Tensor:
         return self.decode_head.forward(self.extract_feat(imgs))
+
+    def weighted_student_loss(self, imgs: Tensor, labels: Tensor,
+                              weight: Tensor) -> Tensor:
+        """The student's per-pixel weighted cross-entropy on ``imgs``
+        (:func:`pixel_weighted_ce`; the ClassMix and masked terms)."""
+        return pixel_weighted_ce(
+            self._student_logits(imgs), labels, weight, self.align_corners)
 
     def loss(self,
              inputs: Tensor,
@@ -495,15 +424,15 @@ class SelfTrainingEncoderDecoder(UDAEncoderDecoder):
                             weight: Tensor) -> Tensor:
         if self.mix == 'class':
             src_labels = self._source_labels(data_samples, target_inputs)
-            masks = class_mix_masks(src_labels, self.generator)
+            masks = self.class_mix.masks(src_labels, self.generator)
             imgs = mix(masks, inputs, target_inputs)
             labels = mix(masks, src_labels, labels)
             weight = mix(masks, torch.ones_like(weight), weight)
         else:
             imgs = target_inputs
         imgs = self._strong(imgs)
-        return self.lambda_st * pixel_weighted_ce(
-            self._student_logits(imgs), labels, weight, self.align_corners)
+        return self.lambda_st * self.weighted_student_loss(
+            imgs, labels, weight)
 
     def _masked_loss(self, target_inputs: Tensor, labels: Tensor,
                      weight: Tensor) -> Tensor:
@@ -518,9 +447,8 @@ class SelfTrainingEncoderDecoder(UDAEncoderDecoder):
             ratio=self.mask['ratio'],
             generator=self.generator,
             device=imgs.device)
-        return self.lambda_mask * pixel_weighted_ce(
-            self._student_logits(mask_images(imgs, masks)), labels, weight,
-            self.align_corners)
+        return self.lambda_mask * self.weighted_student_loss(
+            mask_images(imgs, masks), labels, weight)
 
     def extra_repr(self) -> str:
         return (f'mix={self.mix!r}, lambda_st={self.lambda_st}, '

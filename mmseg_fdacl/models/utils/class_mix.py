@@ -8,20 +8,27 @@ classes in its ground truth, and the mixed sample is
 ``mask * source + (1 - mask) * target`` for the image, the label (target
 pseudo-label) and the pixel weight alike.
 
-Choice rule (DACS ``trainUDA.py``): of the ``n`` classes present in one label
-map, ``(n + n % 2) // 2`` are chosen uniformly without replacement. Unlike
-DACS and DAFormer, ``ignore_index`` is never counted nor chosen, so ignored
-source pixels are never pasted (DACS left that filter commented out, so 255
-could be chosen and pasted as ignored pixels). Unlike DAFormer's
-``get_class_masks``, which calls ``torch.unique`` on the whole batch inside
-its per-image loop, the classes are those of each image.
+Choice rule (DACS ``trainUDA.py``): of a pool of ``n`` classes,
+``(n + n % 2) // 2`` are chosen uniformly without replacement, per image.
+The pool (``pool``):
+
+* ``'batch'`` (default, DAFormer's ``get_class_masks`` in
+  ``mmseg/models/utils/dacs_transforms.py``, which calls ``torch.unique`` on
+  the whole batch inside its per-image loop): every value in the batch's
+  label maps, ``ignore_index`` included, so a class absent from the image
+  may be chosen (it pastes nothing) and ignored source pixels may be pasted
+  (as ignored pixels of the mixed label);
+* ``'image'``: the classes present in the image itself, ``ignore_index``
+  never counted nor chosen.
 """
 import torch
 from torch import Tensor
 
 from .checks import check_generator
 
-__all__ = ['class_mix_masks', 'mix', 'ClassMix']
+__all__ = ['class_mix_masks', 'mix', 'ClassMix', 'CLASS_POOLS']
+
+CLASS_POOLS = ('batch', 'image')
 
 
 def _check_ignore_index(owner: str, ignore_index) -> int:
@@ -32,27 +39,39 @@ def _check_ignore_index(owner: str, ignore_index) -> int:
     return ignore_index
 
 
+def _check_pool(owner: str, pool) -> str:
+    if pool not in CLASS_POOLS:
+        raise ValueError(f'{owner}: `pool` must be one of {CLASS_POOLS} '
+                         "('batch': DAFormer's pool), got {pool!r}.")
+    return pool
+
+
 def class_mix_masks(labels: Tensor,
                     generator: torch.Generator,
-                    ignore_index: int = 255) -> Tensor:
-    """ClassMix masks: per image, the pixels of half of its present classes.
+                    ignore_index: int = 255,
+                    pool: str = 'batch') -> Tensor:
+    """ClassMix masks: per image, the pixels of half of a pool of classes.
 
     Args:
         labels (Tensor): ``N x H x W`` integer label maps (the source ground
             truth in DACS).
         generator (torch.Generator): CPU generator for the class choice; one
             ``torch.randperm(n)`` per image, in batch order.
-        ignore_index (int): Label value that is never counted nor chosen.
-            Default: 255.
+        ignore_index (int): Label value of unlabeled pixels (never counted
+            nor chosen with ``pool='image'``). Default: 255.
+        pool (str): ``'batch'`` (DAFormer: the values of the whole batch,
+            ``ignore_index`` included) or ``'image'`` (the image's own
+            classes, without ``ignore_index``). Default: 'batch'.
 
     Returns:
         Tensor: ``N x 1 x H x W`` float32 masks on ``labels.device``, 1 where
-        the pixel's class is among the chosen ones. An image with no labeled
-        pixel gets an all-zero mask.
+        the pixel's class is among the chosen ones. With ``pool='image'`` an
+        image with no labeled pixel gets an all-zero mask.
     """
     owner = 'class_mix_masks'
     check_generator(owner, generator)
     _check_ignore_index(owner, ignore_index)
+    _check_pool(owner, pool)
     if not isinstance(labels, Tensor) or labels.dim() != 3:
         shape = tuple(labels.shape) if isinstance(labels, Tensor) else None
         raise ValueError(f'{owner}: `labels` must be an N x H x W tensor '
@@ -65,9 +84,13 @@ def class_mix_masks(labels: Tensor,
     masks = torch.zeros((n, 1, h, w),
                         dtype=torch.float32,
                         device=labels.device)
+    batch_classes = torch.unique(labels) if pool == 'batch' else None
     for i in range(n):
-        classes = torch.unique(labels[i])
-        classes = classes[classes != ignore_index]
+        if pool == 'batch':
+            classes = batch_classes
+        else:
+            classes = torch.unique(labels[i])
+            classes = classes[classes != ignore_index]
         num = classes.numel()
         # DACS: np.random.choice(n, (n + n % 2) // 2, replace=False).
         order = torch.randperm(num, generator=generator)
@@ -129,16 +152,20 @@ class ClassMix:
     :meth:`mix` is :func:`mix`.
 
     Args:
-        ignore_index (int): Label value that is never counted nor chosen.
-            Default: 255.
+        ignore_index (int): Label value of unlabeled pixels. Default: 255.
+        pool (str): The class pool, see :func:`class_mix_masks`.
+            Default: 'batch'.
     """
 
-    def __init__(self, *, ignore_index: int = 255) -> None:
+    def __init__(self, *, ignore_index: int = 255,
+                 pool: str = 'batch') -> None:
         self.ignore_index = _check_ignore_index('ClassMix', ignore_index)
+        self.pool = _check_pool('ClassMix', pool)
 
     def masks(self, labels: Tensor, generator: torch.Generator) -> Tensor:
         """``N x 1 x H x W`` masks for ``N x H x W`` labels."""
-        return class_mix_masks(labels, generator, self.ignore_index)
+        return class_mix_masks(labels, generator, self.ignore_index,
+                               self.pool)
 
     @staticmethod
     def mix(mask: Tensor, foreground: Tensor, background: Tensor) -> Tensor:
@@ -146,4 +173,5 @@ class ClassMix:
         return mix(mask, foreground, background)
 
     def __repr__(self) -> str:
-        return f'{self.__class__.__name__}(ignore_index={self.ignore_index})'
+        return (f'{self.__class__.__name__}(ignore_index='
+                f'{self.ignore_index}, pool={self.pool!r})')

@@ -15,7 +15,7 @@ def _gen(seed):
 
 @pytest.mark.parametrize('seed', range(6))
 def test_mask_covers_exactly_the_chosen_classes(seed):
-    mask = class_mix_masks(LABEL, _gen(seed))
+    mask = class_mix_masks(LABEL, _gen(seed), pool='image')
     assert mask.shape == (1, 1, 4, 4) and mask.dtype == torch.float32
     chosen = set(LABEL[mask[:, 0] == 1].tolist())
     # Three classes present -> (3 + 1) // 2 = 2 chosen; 255 is never one.
@@ -36,7 +36,7 @@ def test_mixed_image_and_label_stay_aligned():
     src_img = (100 + src_lbl.float()).unsqueeze(1).expand(1, 3, 4, 4)
     trg_img = (200 + trg_lbl.float()).unsqueeze(1).expand(1, 3, 4, 4)
     for seed in range(6):
-        mask = class_mix_masks(src_lbl, _gen(seed))
+        mask = class_mix_masks(src_lbl, _gen(seed), pool='image')
         img = mix(mask, src_img, trg_img)
         lbl = mix(mask, src_lbl, trg_lbl)
         assert lbl.dtype == torch.long and img.dtype == torch.float32
@@ -53,18 +53,18 @@ def test_number_of_chosen_classes(n, k):
     # n classes in a row, plus ignored pixels that must not count.
     label = torch.tensor([[list(range(n)) + [255, 255]]]).expand(1, 3, n + 2)
     for seed in range(4):
-        mask = class_mix_masks(label.contiguous(), _gen(seed))
+        mask = class_mix_masks(label.contiguous(), _gen(seed), pool='image')
         assert len(set(label[mask[:, 0] == 1].tolist())) == k
 
 
-def test_classes_are_per_image_and_unlabeled_image_gets_empty_mask():
+def test_image_pool_classes_are_per_image_and_unlabeled_image_empty():
     labels = torch.stack([
         torch.tensor([[0, 1], [0, 1]]),
         torch.tensor([[5, 6], [7, 8]]),
         torch.full((2, 2), 255),
         torch.tensor([[3, 3], [3, 3]]),
     ])
-    masks = class_mix_masks(labels, _gen(0))
+    masks = class_mix_masks(labels, _gen(0), pool='image')
     assert len(set(labels[0][masks[0, 0] == 1].tolist())) == 1
     assert len(set(labels[1][masks[1, 0] == 1].tolist())) == 2
     assert not masks[2].any()
@@ -74,8 +74,31 @@ def test_classes_are_per_image_and_unlabeled_image_gets_empty_mask():
 def test_ignore_index_is_configurable():
     label = torch.tensor([[[0, 1], [-1, -1]]])
     for seed in range(4):
-        mask = class_mix_masks(label, _gen(seed), ignore_index=-1)
+        mask = class_mix_masks(label, _gen(seed), ignore_index=-1,
+                               pool='image')
         assert not mask[0, 0, 1].any() and mask[0, 0, 0].sum() == 1
+
+
+def test_batch_pool_is_daformers_rule():
+    # DAFormer's get_class_masks: the pool is torch.unique of the whole
+    # batch (255 included); each image draws half of it with its own
+    # permutation, in batch order.
+    labels = torch.stack([
+        torch.tensor([[0, 1], [255, 1]]),
+        torch.tensor([[2, 2], [3, 3]]),
+    ])
+    pool = [0, 1, 2, 3, 255]  # 5 values -> 3 chosen per image
+    for seed in range(8):
+        gen = _gen(seed)
+        masks = class_mix_masks(labels, _gen(seed))
+        for i in range(2):
+            chosen = torch.tensor(pool)[torch.randperm(5, generator=gen)[:3]]
+            assert torch.equal(masks[i, 0],
+                               torch.isin(labels[i], chosen).float())
+    # 255 is drawn sometimes: ignored source pixels are then pasted.
+    pasted = [class_mix_masks(labels, _gen(s))[0, 0, 1, 0].item()
+              for s in range(20)]
+    assert 0.0 in pasted and 1.0 in pasted
 
 
 def test_seeded_determinism():
@@ -112,7 +135,7 @@ def test_class_wrapper_matches_functions():
     cm = ClassMix(ignore_index=255)
     assert torch.equal(
         cm.masks(LABEL, _gen(1)), class_mix_masks(LABEL, _gen(1)))
-    assert 'ignore_index=255' in repr(cm)
+    assert 'ignore_index=255' in repr(cm) and "pool='batch'" in repr(cm)
     assert ClassMix.mix is not None
 
 
@@ -121,6 +144,7 @@ def test_class_wrapper_matches_functions():
     (dict(labels=LABEL[None]), 'N x H x W'),
     (dict(generator=0), 'torch.Generator'),
     (dict(ignore_index=2.5), 'ignore_index'),
+    (dict(pool='dataset'), '`pool`'),
 ])
 def test_bad_arguments(kwargs, match):
     args = dict(labels=LABEL, generator=_gen(0), ignore_index=255)
