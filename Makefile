@@ -1,4 +1,6 @@
-# The two README commands: `make demo` and `make test`. Both set up .venv first.
+# `make demo`, `make test` (slow cases left out) and `make test-all` set up
+# .venv first (once). `make setup` always reruns tools/setup_env.sh, which is
+# idempotent and picks up a changed TORCH_INDEX_URL (e.g. a CUDA torch).
 VENV ?= .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.mmseg_fdacl-setup
@@ -10,7 +12,9 @@ $(STAMP): setup.py requirements/*.txt tools/setup_env.sh
 	VENV=$(VENV) bash tools/setup_env.sh
 	touch $@
 
-setup: $(STAMP)
+setup:
+	VENV=$(VENV) bash tools/setup_env.sh
+	touch $(STAMP)
 
 demo: $(STAMP)
 	$(PY) tools/run_pipeline.py --demo

@@ -194,3 +194,21 @@ def test_class_weighted_configs_train_on_labels_with_255(name):
     if 'stage2' in name:
         assert 'loss_cl' in log_vars and float(log_vars['loss_cl']) > 0
     assert all(torch.isfinite(v) for v in log_vars.values())
+
+
+
+def test_the_last_checkpoint_is_the_result():
+    """Published UDA results report the last checkpoint: no config keeps a
+    checkpoint for its score on the target's val labels (that selection is
+    the named option ``default_hooks.checkpoint.save_best=mIoU``). The
+    resolved content of every runnable config is in the store that
+    tests/test_resolved_configs.py compares the configs with."""
+    import json
+    with open(osp.join(REPO, 'tests', 'data', 'resolved_configs.json')) as f:
+        stored = json.load(f)
+    assert len(stored) > 40
+    for name, cfg in stored.items():
+        ckpt = (cfg.get('default_hooks') or {}).get('checkpoint') or {}
+        assert not ckpt.get('save_best'), (name, ckpt)
+    assert not _cfg('deeplabv2_gta2cs_stage2.py').default_hooks.checkpoint.get(
+        'save_best')

@@ -15,6 +15,9 @@ Examples::
         --stage1 configs/fdacl/deeplabv2_gta2cs_stage1.py \\
         --stage2 configs/fdacl/deeplabv2_gta2cs_stage2.py
 
+    # Any setting of every step's config, as tools/train.py --cfg-options.
+    python tools/run_pipeline.py --demo --cfg-options train_cfg.max_iters=2
+
     # Show which steps are done, or rerun only some steps.
     python tools/run_pipeline.py --demo --status
     python tools/run_pipeline.py --demo --steps evaluate report
@@ -43,6 +46,8 @@ import sys
 import time
 
 from mmengine.logging import print_log
+
+from mmengine.config import DictAction
 
 import mmseg_fdacl  # noqa: F401  (registers the components)
 from mmseg_fdacl.demo.pipeline import Pipeline
@@ -95,6 +100,14 @@ def parse_args(argv=None) -> argparse.Namespace:
         help='run every training step once per seed (in <work_dir>/seed_<s>) '
         'and report mean and standard deviation over the seeds')
     parser.add_argument(
+        '--cfg-options',
+        nargs='+',
+        action=DictAction,
+        metavar='KEY=VALUE',
+        help='override settings of every training step\'s config, as '
+        'tools/train.py --cfg-options (after the spec\'s own cfg_options), '
+        'e.g. train_dataloader.dataset.source.data_root=/datasets/gta5')
+    parser.add_argument(
         '--steps', nargs='+', choices=STEPS, help='run only these steps')
     parser.add_argument(
         '--status', action='store_true', help='list the steps and exit')
@@ -126,6 +139,9 @@ def build_spec(args: argparse.Namespace) -> dict:
         spec['online'] = True
     if args.seeds:
         spec['seeds'] = args.seeds
+    if args.cfg_options:
+        spec['common_cfg_options'] = {
+            **(spec.get('common_cfg_options') or {}), **args.cfg_options}
     return check_spec(spec, args.pipeline or ('demo' if args.demo else
                                               'command line'))
 

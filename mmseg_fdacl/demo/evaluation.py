@@ -131,6 +131,37 @@ def evaluate_model(cfg: Config,
     return result
 
 
+def scoring_target(target_dataset: dict) -> Optional[dict]:
+    """The target train split with its ground truth, to score pseudo labels.
+
+    The adaptation configs load the target train images without labels
+    (``data_prefix`` has no ``seg_map_path``); Cityscapes has them beside the
+    images (``leftImg8bit/train`` -> ``gtFine/train``), and the reference's
+    "Pseudo Labels" row is scored against them. The demo's target split
+    names its labels itself.
+
+    Args:
+        target_dataset (dict): The target train dataset config (not changed).
+
+    Returns:
+        dict | None: A copy without ``pipeline`` that names the labels, or
+        None where the split has none (the pseudo-label row is left out).
+    """
+    target = copy.deepcopy(dict(target_dataset))
+    target.pop('pipeline', None)
+    prefix = dict(target.get('data_prefix') or {})
+    if prefix.get('seg_map_path'):
+        return target
+    img = prefix.get('img_path') or ''
+    guess = img.replace('leftImg8bit', 'gtFine', 1)
+    if guess == img or not osp.isdir(
+            osp.join(target.get('data_root') or '', guess)):
+        return None
+    prefix['seg_map_path'] = guess
+    target['data_prefix'] = prefix
+    return target
+
+
 def score_pseudo_labels(label_dir: str, target_dataset: dict,
                         out_file: str) -> dict:
     """The pseudo-label row, in the layout of :func:`evaluate_model`.

@@ -50,11 +50,13 @@ from mmseg_fdacl.datasets.file_list import build_file_list
 from mmseg_fdacl.datasets.gta5 import convert_gta5_labels
 from mmseg_fdacl.utils import pseudo_label_path
 from mmseg_fdacl.utils.atomic_io import atomic_write
-from .evaluation import evaluate_model, score_pseudo_labels, write_json
+from .evaluation import (evaluate_model, score_pseudo_labels, scoring_target,
+                         write_json)
 from .figures import prediction_grid, save_fda_figure
 from .plots import plot_bars, plot_losses
 from .report import format_console, format_markdown, results_table
 from .runs import train
+from .stage1_binding import bind_stage1, labeling_for
 from .spec import (ONLINE_STEPS, ROWS, STAGE2_STEPS, STEPS, TRAIN_STEPS,
                    check_spec, final_checkpoint, load_step_cfg,
                    loads_pseudo_labels)
@@ -252,11 +254,14 @@ class Pipeline:
         cfg = self.cfg(step)
         load_from = pseudo_dir = None
         if step in STAGE2_STEPS:
+            stage1 = final_checkpoint(self.step_dir('stage1'),
+                                      self.cfg('stage1'))
             if self._reads_pseudo_labels(step):
                 pseudo_dir = self.pseudo_label_dir
+                bind_stage1(cfg, stage1, pseudo_dir,
+                            dict(self.spec['pseudo_labels']))
             if self.spec['stage2_load_from_stage1']:
-                load_from = final_checkpoint(
-                    self.step_dir('stage1'), self.cfg('stage1'))
+                load_from = stage1
         if step in ONLINE_STEPS:
             load_from = self._output('source_only')
         train(
@@ -266,21 +271,31 @@ class Pipeline:
             pseudo_label_dir=pseudo_dir)
 
     def _run_pseudo_labels(self, step: str) -> None:
-        uda = self.cfg('stage2').train_dataloader.dataset
-        st1 = self.cfg('stage1')
+        # Labeled as the stage-2 config's PseudoLabelHook would (which then
+        # reuses the folder), else with the stage-1 config's model.
+        st2, st1 = self.cfg('stage2'), self.cfg('stage1')
+        uda = st2.train_dataloader.dataset
+        model, pipeline, settings = labeling_for(
+            st2, st1, dict(self.spec['pseudo_labels']))
         generate_pseudo_labels(
-            st1.model, [final_checkpoint(self.step_dir('stage1'), st1)],
+            model, [final_checkpoint(self.step_dir('stage1'), st1)],
             copy.deepcopy(uda.target),
             self.pseudo_label_dir,
             source_dataset=copy.deepcopy(uda.source),
-            pipeline=st1.get('test_pipeline'),
+            pipeline=pipeline,
             show_progress=True,
-            **dict(self.spec['pseudo_labels']))
+            **settings)
 
     # -- evaluation ---------------------------------------------------------
+    def _pseudo_label_truth(self) -> Optional[dict]:
+        """The target train split with ground truth (None: no such row)."""
+        return scoring_target(
+            self.cfg('stage2').train_dataloader.dataset.target)
+
     def _rows(self) -> List[str]:
         keys = [k for k, _ in ROWS if k in self.spec['configs']]
-        keys.insert(keys.index('stage1') + 1, 'pseudo_labels')
+        if self._pseudo_label_truth() is not None:
+            keys.insert(keys.index('stage1') + 1, 'pseudo_labels')
         return keys
 
     def _run_evaluate(self, step: str) -> None:
@@ -290,10 +305,8 @@ class Pipeline:
             self.log(f'evaluating {key} ...')
             out = self.eval_file(key)
             if key == 'pseudo_labels':
-                target = copy.deepcopy(
-                    self.cfg('stage2').train_dataloader.dataset.target)
-                target.pop('pipeline', None)
-                r = score_pseudo_labels(self.pseudo_label_dir, target, out)
+                r = score_pseudo_labels(self.pseudo_label_dir,
+                                        self._pseudo_label_truth(), out)
             else:
                 cfg = self.cfg(key)
                 r = evaluate_model(

@@ -124,6 +124,10 @@ def check_spec(spec: dict, name: str = 'spec') -> dict:
     spec.setdefault('pseudo_labels', {})
     spec.setdefault('stage2_load_from_stage1', False)
     spec.setdefault('cfg_options', {})
+    spec.setdefault('common_cfg_options', {})
+    if not isinstance(spec['common_cfg_options'], dict):
+        raise ValueError(f'{name}: `common_cfg_options` must be a dict of '
+                         f'config keys, got {spec["common_cfg_options"]!r}.')
     spec.setdefault('num_vis', NUM_VIS)
     return spec
 
@@ -190,11 +194,13 @@ def loads_pseudo_labels(cfg: Config) -> bool:
 
 
 def load_step_cfg(spec: dict, step: str) -> Config:
-    """The config of a training step with the spec's overrides applied."""
+    """The config of a training step with the spec's overrides applied: the
+    step's ``cfg_options``, then ``common_cfg_options``."""
     cfg = Config.fromfile(spec['configs'][step])
-    opts = spec['cfg_options'].get(step)
-    if opts:
-        cfg.merge_from_dict(opts)
+    for opts in (spec['cfg_options'].get(step),
+                 spec.get('common_cfg_options')):
+        if opts:
+            cfg.merge_from_dict(opts)
     return cfg
 
 

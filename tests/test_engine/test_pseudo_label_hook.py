@@ -181,3 +181,32 @@ def test_class_balanced_selection_forwarded(data, tmp_path):
     assert settings['percentile'] is None and settings['cap'] is None
     _assert_labels_from(seen, out, osp.join(data['cs'], 'leftImg8bit',
                                             'train'))
+
+
+def test_round_settings_apply_from_round_1(data, tmp_path):
+    """Round 0 (stage 1) grayscale on source-styled images; the rounds the
+    model being trained labels use ``round_settings`` (colour, no FDA)."""
+    hook = dict(type='PseudoLabelHook', checkpoints=[data['ckpt']],
+                interval=1, threshold=0.3, grayscale=True,
+                round_settings=dict(grayscale=False, beta=None))
+    _train(_cfg(data, tmp_path / 'work', hook, max_iters=2))
+    root = osp.join(str(tmp_path / 'work'), 'pseudo_labels')
+    first = json.load(open(osp.join(root, 'manifest.json')))['settings']
+    later = json.load(open(osp.join(root, 'round_1',
+                                    'manifest.json')))['settings']
+    assert first['grayscale'] is True and first['beta'] == 0.01
+    assert later['grayscale'] is False and later['beta'] is None
+    with pytest.raises(ValueError, match='round_settings'):
+        PseudoLabelHook('a.pth', round_settings=dict(gray=False))
+    with pytest.raises(ValueError, match='percentile'):
+        PseudoLabelHook('a.pth', round_settings=dict(percentile=66))
+
+
+def test_rounds_config_relabels_in_colour():
+    from mmengine.config import Config
+    cfg = Config.fromfile(osp.join(
+        osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__)))),
+        'configs', 'fdacl', 'deeplabv2_gta2cs_stage2-rounds.py'))
+    (hook, ) = [h for h in cfg.custom_hooks if h.type == 'PseudoLabelHook']
+    assert hook.grayscale is True and hook.interval == 30000
+    assert hook.round_settings == dict(grayscale=False, beta=None)

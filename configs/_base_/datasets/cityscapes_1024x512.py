@@ -3,9 +3,11 @@
 # data/__init__.py `cs_size_test` and the method's evaluation notebook);
 # predictions are resized back and scored against the full-resolution val
 # labels (LoadAnnotations comes after Resize).
-# Labels: gtFine/**/*_gtFine_labelTrainIds.png written by MMSeg's converter
-#   python tools/dataset_converters/cityscapes.py data/cityscapes --nproc 8
-# (from the mmsegmentation repository; needs `pip install cityscapesscripts`).
+# Labels: gtFine/**/*_gtFine_labelTrainIds.png written by MMSeg's converter,
+# tools/dataset_converters/cityscapes.py of the mmsegmentation repository,
+# which the installed package ships under mmseg/.mim/ (needs
+# `pip install cityscapesscripts`; docs/data.md has the command):
+#   python "$(python -c 'import mmseg, os; print(os.path.dirname(mmseg.__file__))')/.mim/tools/dataset_converters/cityscapes.py" data/cityscapes --nproc 8
 target_dataset_type = 'CityscapesDataset'
 target_data_root = 'data/cityscapes'
 target_crop_size = (512, 1024)  # (h, w), MMSeg's order

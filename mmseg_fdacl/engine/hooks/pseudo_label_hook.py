@@ -157,6 +157,12 @@ class PseudoLabelHook(Hook):
             ``cfg.test_pipeline``, without ``LoadAnnotations``.
         interval (int, optional): Iterations between self-training rounds.
             Default: None (one set, before training).
+        round_settings (dict, optional): Pseudo-label settings that replace
+            these for rounds >= 1, which the model being trained labels
+            (e.g. ``dict(grayscale=False, beta=None)``: a colour model on
+            plain target images, as FDA's self-training rounds, where round
+            0 was labeled by a grayscale stage 1 on source-styled images).
+            Default: None (the same settings in every round).
         **settings: The pseudo-label settings of
             :func:`generate_pseudo_labels`, by keyword, with its defaults
             (:data:`SETTINGS`); an unknown name is refused:
@@ -185,6 +191,7 @@ class PseudoLabelHook(Hook):
                  model: Optional[dict] = None,
                  pipeline: Optional[Sequence[dict]] = None,
                  interval: Optional[int] = None,
+                 round_settings: Optional[dict] = None,
                  **settings) -> None:
         if isinstance(checkpoints, str):
             checkpoints = [checkpoints]
@@ -217,6 +224,14 @@ class PseudoLabelHook(Hook):
         self.kwargs = {k: settings.get(k, v) for k, v in SETTINGS.items()}
         # Fail at build time, not after the runner has started.
         self._check(**{k: self.kwargs[k] for k in _RANGED})
+        round_settings = dict(round_settings or {})
+        unknown = sorted(set(round_settings) - set(SETTINGS))
+        if unknown:
+            raise ValueError(
+                f'PseudoLabelHook: unknown round_settings {unknown}; the '
+                f'pseudo-label settings are {sorted(SETTINGS)}.')
+        self.round_kwargs = {**self.kwargs, **round_settings}
+        self._check(**{k: self.round_kwargs[k] for k in _RANGED})
         self.current_dir: Optional[str] = None
         self._retired: list = []  # see restart_train_dataloader
 
@@ -265,7 +280,8 @@ class PseudoLabelHook(Hook):
         barrier()
         return path
 
-    def _label(self, runner, checkpoints: Sequence[str], out_dir: str) -> None:
+    def _label(self, runner, checkpoints: Sequence[str], out_dir: str,
+               rnd: int = 0) -> None:
         uda = find_uda_dataset(runner.train_dataloader.dataset)
         if hasattr(uda, 'full_init'):
             uda.full_init()
@@ -285,7 +301,7 @@ class PseudoLabelHook(Hook):
             pipeline=pipeline,
             device=device,
             show_progress=True,
-            **self.kwargs)
+            **(self.round_kwargs if rnd >= 1 else self.kwargs))
         uda.set_pseudo_label_dir(out_dir)
         self._retired.extend(restart_train_dataloader(runner))
         self.current_dir = out_dir
@@ -314,7 +330,7 @@ class PseudoLabelHook(Hook):
                 f'the weights of self-training round {rnd}, {ckpt!r}, which '
                 'is missing. Resume from a checkpoint saved in this work_dir '
                 'or remove `interval`.')
-        self._label(runner, [ckpt], osp.join(root, f'round_{rnd}'))
+        self._label(runner, [ckpt], osp.join(root, f'round_{rnd}'), rnd)
 
     def after_train_iter(self, runner, batch_idx: int, data_batch=None,
                          outputs=None) -> None:
@@ -329,4 +345,4 @@ class PseudoLabelHook(Hook):
         os.makedirs(root, exist_ok=True)
         ckpt = self._save_current_weights(runner,
                                           osp.join(root, f'round_{rnd}.pth'))
-        self._label(runner, [ckpt], osp.join(root, f'round_{rnd}'))
+        self._label(runner, [ckpt], osp.join(root, f'round_{rnd}'), rnd)
