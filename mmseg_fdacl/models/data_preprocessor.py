@@ -21,6 +21,10 @@ _FDA_KEYS = ('beta', 'source_to_target', 'target_to_source', 'beta_sampling',
              'clip')
 _GRAY_KEYS = ('source', 'target', 'test')
 _BETA_SAMPLING = ('batch', 'sample')
+_MEMORY_FORMATS = {
+    'contiguous': torch.contiguous_format,
+    'channels_last': torch.channels_last
+}
 
 
 def _check_prob(value: Union[bool, float], name: str) -> float:
@@ -72,6 +76,14 @@ class UDADataPreProcessor(SegDataPreProcessor):
             probability per sample during training) and ``test`` (bool,
             validation/test images). Default: None (all off).
         seed (int): Seed of :attr:`generator`. Default: 0.
+        memory_format (str): Layout of every image tensor it returns:
+            ``'contiguous'`` (NCHW) or ``'channels_last'`` (NHWC in memory,
+            the same shape; convolutions then run and return NHWC, which
+            GPU tensor cores and oneDNN prefer). Values are unchanged.
+            Default: 'contiguous'.
+        non_blocking (bool): Copy batches to the device asynchronously
+            (mmengine's ``cast_data``; it overlaps only from pinned memory,
+            the configs' ``pin_memory=True``). Default: False.
 
     Returns (forward, training with target keys): a dict with ``inputs``,
     ``data_samples``, ``target_inputs``, ``target_data_samples`` and, with
@@ -86,6 +98,8 @@ class UDADataPreProcessor(SegDataPreProcessor):
                  fda: Optional[dict] = None,
                  grayscale: Optional[dict] = None,
                  seed: int = 0,
+                 memory_format: str = 'contiguous',
+                 non_blocking: bool = False,
                  **kwargs) -> None:
         # mean, std, pad_val, seg_pad_val, bgr_to_rgb, batch_augments,
         # test_cfg: SegDataPreProcessor's, by keyword.
@@ -104,6 +118,17 @@ class UDADataPreProcessor(SegDataPreProcessor):
                              f'0, got {seed!r}.')
         self.seed = seed
         self.generator = torch.Generator().manual_seed(seed)
+        if memory_format not in _MEMORY_FORMATS:
+            raise ValueError(
+                'UDADataPreProcessor: `memory_format` must be one of '
+                f'{tuple(_MEMORY_FORMATS)}, got {memory_format!r}.')
+        self.memory_format = memory_format
+        if not isinstance(non_blocking, bool):
+            raise ValueError('UDADataPreProcessor: `non_blocking` must be a '
+                             f'bool, got {non_blocking!r}.')
+        # mmengine's BaseDataPreprocessor reads it in cast_data;
+        # SegDataPreProcessor does not pass it on.
+        self._non_blocking = non_blocking
 
     # -- configuration ---------------------------------------------------
     @staticmethod
@@ -255,7 +280,7 @@ class UDADataPreProcessor(SegDataPreProcessor):
                 for k, v in data.items()
                 if k not in ('target_inputs', 'target_data_samples')
             }
-            return super().forward(data, training)
+            return self._to_memory_format(super().forward(data, training))
 
         data = self.cast_data(data)
         src = [x.float() for x in data['inputs']]
@@ -297,4 +322,14 @@ class UDADataPreProcessor(SegDataPreProcessor):
         if trg_src_style is not None:
             out['target_src_style_inputs'] = self._stack(
                 self._normalize(trg_src_style))[0]
+        return self._to_memory_format(out)
+
+    def _to_memory_format(self, out: Dict[str, Any]) -> Dict[str, Any]:
+        if self.memory_format == 'contiguous':
+            return out
+        fmt = _MEMORY_FORMATS[self.memory_format]
+        for key in ('inputs', 'target_inputs', 'target_src_style_inputs'):
+            value = out.get(key)
+            if isinstance(value, Tensor) and value.dim() == 4:
+                out[key] = value.contiguous(memory_format=fmt)
         return out

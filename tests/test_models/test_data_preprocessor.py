@@ -1,4 +1,6 @@
 """Tests of UDADataPreProcessor: FDA on raw pixels, grayscale, padding."""
+import copy
+
 import cv2
 import numpy as np
 import pytest
@@ -189,6 +191,8 @@ def test_padding_of_labels_and_pseudo_labels():
     (dict(grayscale=dict(source=1.5)), 'grayscale.source'),
     (dict(grayscale=dict(trg=True)), 'unknown `grayscale` keys'),
     (dict(seed=-1), 'seed'),
+    (dict(memory_format='nhwc'), 'memory_format'),
+    (dict(non_blocking='yes'), 'non_blocking'),
 ])
 def test_bad_config_is_named(kwargs, match):
     with pytest.raises(ValueError, match=match):
@@ -200,3 +204,64 @@ def test_mismatched_batch_is_refused():
     data['target_inputs'] = data['target_inputs'][:1]
     with pytest.raises(ValueError, match='2 source but 1 target'):
         UDADataPreProcessor(mean=MEAN, std=STD)(data, True)
+
+
+@pytest.mark.parametrize('with_target', [True, False])
+def test_channels_last_keeps_values_changes_layout(with_target):
+    """memory_format='channels_last' returns the same images (values and
+    shape) in NHWC memory, every view, training and test alike."""
+    fda = dict(beta=0.01, source_to_target=True, target_to_source=True)
+    data = _batch()
+    if not with_target:
+        data = dict(inputs=data['inputs'], data_samples=data['data_samples'])
+    ref = _pre(fda=fda)(data, True)
+    out = _pre(fda=fda, memory_format='channels_last')(data, True)
+    keys = [k for k in ('inputs', 'target_inputs', 'target_src_style_inputs')
+            if k in ref]
+    assert len(keys) == (3 if with_target else 1)
+    for key in keys:
+        assert not ref[key].is_contiguous(memory_format=torch.channels_last)
+        assert out[key].is_contiguous(memory_format=torch.channels_last)
+        assert out[key].shape == ref[key].shape
+        torch.testing.assert_close(out[key], ref[key], rtol=0, atol=0)
+
+
+def test_channels_last_model_same_loss_and_gradients():
+    """A conv net fed NHWC inputs (weights NHWC too) gives the same loss and
+    gradients as in NCHW, up to float reordering."""
+    torch.manual_seed(0)
+    net = torch.nn.Sequential(
+        torch.nn.Conv2d(3, 8, 3, padding=1), torch.nn.BatchNorm2d(8),
+        torch.nn.ReLU(), torch.nn.Conv2d(8, 4, 3, padding=2, dilation=2))
+    data = _batch()
+    results = []
+    for fmt in ('contiguous', 'channels_last'):
+        model = copy.deepcopy(net)
+        if fmt == 'channels_last':
+            model.to(memory_format=torch.channels_last)
+        x = _pre(memory_format=fmt)(data, True)['inputs']
+        loss = model(x).square().mean()
+        loss.backward()
+        results.append((loss.detach(),
+                        [p.grad.contiguous() for p in model.parameters()]))
+    torch.testing.assert_close(results[0][0], results[1][0])
+    for a, b in zip(results[0][1], results[1][1]):
+        torch.testing.assert_close(a, b, rtol=1e-4, atol=1e-5)
+
+
+def test_non_blocking_reaches_cast_data(monkeypatch):
+    """non_blocking=True is what mmengine's cast_data passes to .to()."""
+    seen = []
+    real_to = torch.Tensor.to
+
+    def to(self, *args, **kwargs):
+        if 'non_blocking' in kwargs:
+            seen.append(kwargs['non_blocking'])
+        return real_to(self, *args, **kwargs)
+
+    monkeypatch.setattr(torch.Tensor, 'to', to)
+    _pre(non_blocking=True)(_batch(), True)
+    assert seen and all(seen)
+    seen.clear()
+    _pre()(_batch(), True)
+    assert seen and not any(seen)

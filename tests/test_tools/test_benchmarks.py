@@ -41,14 +41,22 @@ def test_train_iter_rows_and_breakdown(capsys):
     teacher_logits = SelfTrainingEncoderDecoder._teacher_logits
     rows = bench_train_iter.main(TINY + ['--breakdown'])
     modes = {r['mode']: r for r in rows if 'mode' in r}
-    online = ('dacs', 'mic', 'fda-cl-online')
+    online = ('dacs', 'daformer-recipe', 'mic', 'fda-cl-online')
     assert set(modes) == {'source-only', 'stage1', 'stage2',
                           'stage2 (joint)', *online}
+    assert set(online) == set(bench_train_iter.ONLINE_MODES)
     assert modes['source-only']['ratio'] == 1.0
     for row in modes.values():
         assert _finite_positive(row['s_iter'])
         assert _finite_positive(row['ratio_paired'])
         assert isinstance(row['peak_bytes'], int) and row['peak_bytes'] > 0
+        # the floor: views with gradients, plus the no-gradient forwards
+        assert row['floor_views'] == row['views']
+        assert row['floor'] >= row['floor_views']
+        assert (row['floor'] > row['floor_views']) == (row['no_grad'] > 0)
+        assert _finite_positive(row['over_floor'])
+    assert modes['stage2']['floor'] == 3.0
+    assert modes['mic']['views'] == 3 and modes['mic']['no_grad'] == 2
     for name, row in modes.items():
         if name in online:
             assert 0 < row['teacher_share'] < 1
@@ -74,6 +82,8 @@ def test_train_iter_rows_and_breakdown(capsys):
     assert '| fp32 | stage2 | 3 |' in out
     assert '| fp32 | dacs | 2 |' in out and '| fp32 | mic | 3 |' in out
     assert '| fp32 | fda-cl-online | 4 |' in out
+    assert '| fp32 | daformer-recipe | 2 | 2 |' in out
+    assert 'one forward without gradients =' in out
     assert 'peak MiB (torch.profiler + resident)' in out
     assert 'teacher fwd + EMA share' in out
     assert 'teacher forward ms/iter' in out
@@ -89,6 +99,38 @@ def test_train_iter_modes_switch(capsys):
     assert '| fp32 | mic (joint) | 3 |' in capsys.readouterr().out
     with pytest.raises(SystemExit):  # the breakdown is stage 2's
         bench_train_iter.parse_args(['--modes', 'dacs', '--breakdown'])
+
+
+def test_modes_come_from_their_leaf_configs():
+    """A mode is its recipe's leaf at the standard size: the segmentor,
+    switches and optimizer wrapper of the leaf, the base's backbone."""
+    import modes
+    base = bench_train_iter.deeplabv2_cfg(base_channels=4, crop=(32, 64))
+    cfg = modes.model_cfg('daformer-recipe', base)
+    assert cfg['type'] == 'SelfTrainingEncoderDecoder'
+    assert cfg['backbone'] == base['backbone']
+    assert cfg['decode_head']['in_channels'] == 32
+    assert cfg['imnet_feature_dist']['lambda_fd'] == 0.005
+    assert cfg['data_preprocessor']['size'] == (32, 64)
+    assert 'pretrained' not in cfg
+    stage2 = modes.model_cfg('stage2', base)
+    assert stage2['warmup_iters'] == 0  # the benchmark's one change
+    assert stage2['contrast_loss']['form'] == 'cross_view'
+    assert stage2['data_preprocessor']['fda']['beta'] == 0.09
+    assert modes.teacher_alpha('dacs') == 0.99
+    assert modes.teacher_alpha('mic') == 0.999
+    assert modes.teacher_alpha('stage2') is None
+    assert modes.optim_wrapper_cfg('mic')['optimizer']['type'] == 'AdamW'
+    amp = modes.optim_wrapper_cfg('stage2', amp='bf16')
+    assert amp['type'] == 'NonFiniteGuardAmpOptimWrapper'
+    assert amp['dtype'] == 'bfloat16' and amp['optimizer']['type'] == 'SGD'
+    cl = modes.model_cfg('source-only', base, channels_last=True)
+    assert cl['data_preprocessor']['type'] == 'UDADataPreProcessor'
+    assert cl['data_preprocessor']['memory_format'] == 'channels_last'
+    with pytest.raises(KeyError, match='unknown benchmark mode'):
+        modes.model_cfg('hrda', base)
+    with pytest.raises(ValueError, match='already registered'):
+        modes.register(modes.MODES['dacs'])
 
 
 def test_mic_block_size_follows_the_crop():
@@ -168,18 +210,24 @@ def test_pseudo_labels_one_and_two_processes():
     assert all(_finite_positive(r['img_s']) for r in rows)
 
 
-def test_gpu_check_cpu_tiny(capsys):
-    rows = gpu_check.main(['--device', 'cpu', '--tiny', '--iters', '1'])
-    assert [r['mode'] for r in rows] == list(bench_train_iter.MODES)
+def test_gpu_check_cpu_quick(capsys):
+    """The prepared GPU check runs end to end on the CPU: every mode in
+    fp32, bf16 autocast (the project's CPUAmpOptimWrapper) and bf16 +
+    channels-last, one table."""
+    rows = gpu_check.main(['--device', 'cpu', '--quick', '--iters', '1'])
+    variants = list(gpu_check.DEFAULT_VARIANTS)
+    assert [(r['variant'], r['mode']) for r in rows] == [
+        (v, m) for v in variants for m in bench_train_iter.MODES]
     assert all(_finite_positive(r['s_iter']) for r in rows)
+    assert all(_finite_positive(r['img_s']) for r in rows)
     assert all(r['peak_bytes'] is None for r in rows)  # no GPU here
     for r in rows:
         assert (r['teacher_share'] is None) == (
             r['mode'] not in bench_train_iter.ONLINE_MODES)
     out = capsys.readouterr().out
-    assert '| stage2 |' in out and '| fda-cl-online |' in out
-    with pytest.raises(SystemExit):  # mmengine's AMP wrapper needs a GPU
-        gpu_check.main(['--device', 'cpu', '--tiny', '--amp', 'bf16'])
+    assert '| fp32 | stage2 |' in out and '| bf16-cl | fda-cl-online |' in out
+    with pytest.raises(SystemExit):  # fp16 needs a loss scale: not a variant
+        gpu_check.main(['--device', 'cpu', '--quick', '--variants', 'fp16'])
 
 
 def test_run_all_writes_markdown_with_commands(tmp_path):
@@ -192,6 +240,18 @@ def test_run_all_writes_markdown_with_commands(tmp_path):
     assert ('Command: `OMP_NUM_THREADS=1 python tools/benchmarks/'
             'bench_inference.py' in text)
     assert '| whole |' in text and '| slide |' in text
+
+
+def test_run_all_quick_train_iter_writes_every_mode(tmp_path):
+    """`make bench`'s generator on the training modes at toy size: every
+    mode, its floor and ratio, and the load average in the file."""
+    out = tmp_path / 'benchmarks.md'
+    text = run_all.main(
+        ['--quick', '--only', 'train_iter', '--out', str(out)])
+    for mode in bench_train_iter.MODES:
+        assert f'| fp32 | {mode} |' in text
+    assert 'floor (+ no-grad forwards)' in text
+    assert 'Load average (1, 5, 15 min) before:' in text
 
 
 def test_run_all_reports_a_failing_benchmark(tmp_path, monkeypatch):

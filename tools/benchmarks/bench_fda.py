@@ -39,10 +39,12 @@ from typing import Callable
 
 import numpy as np
 import torch
-from torch.profiler import ProfilerActivity, profile
 
 sys.path.insert(
     0, osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__)))))
+
+sys.path.insert(0, osp.dirname(osp.abspath(__file__)))
+from harness import load_text, torch_peak_bytes  # noqa: E402
 
 from mmseg_fdacl.fda import (fda_amplitude_swap,  # noqa: E402
                              fda_amplitude_swap_np)
@@ -65,31 +67,6 @@ def make_images(n: int, h: int, w: int, seed: int) -> np.ndarray:
             * np.cos(freq * xx)
         out[i] = np.clip(base + rng.normal(0, 20, (3, h, w)), 0, 255)
     return out
-
-
-def _allocations(prof):
-    """``(time_ns, bytes)`` of every CPU allocation (+) and free (-)."""
-    events = []
-    stack = list(prof.profiler.kineto_results.experimental_event_tree())
-    while stack:
-        node = stack.pop()
-        fields = node.extra_fields
-        if (type(fields).__name__ == '_ExtraFields_Allocation'
-                and fields.device.type == 'cpu'):
-            events.append((node.start_time_ns, fields.alloc_size))
-        stack.extend(node.children)
-    return sorted(events)
-
-
-def torch_peak_bytes(fn) -> int:
-    with profile(activities=[ProfilerActivity.CPU], profile_memory=True) as p:
-        out = fn()
-        del out
-    peak = cur = 0
-    for _, nbytes in _allocations(p):
-        cur += nbytes
-        peak = max(peak, cur)
-    return peak
 
 
 def run_numpy(src: np.ndarray, ref: np.ndarray, beta: float, reps: int):
@@ -149,7 +126,7 @@ def main(argv=None) -> list:
     mib = 1024**2
     print(f'torch {torch.__version__}, numpy {np.__version__}, '
           f'torch threads {torch.get_num_threads()}, reps {args.reps}, '
-          f'clock {args.clock}')
+          f'clock {args.clock}; load average {load_text()}')
     header = (f'{"size":>9} {"N":>2} {"beta":>5} | {"numpy img/s":>11} '
               + ' '.join(f'{m + " img/s":>11} {"x":>5}' for m in METHODS)
               + f' | {"max|diff|":>9} | {"np MiB":>7} '

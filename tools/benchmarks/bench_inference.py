@@ -25,20 +25,25 @@ from typing import List
 import torch
 
 sys.path.insert(0, osp.dirname(osp.abspath(__file__)))
-import bench_train_iter as bti  # noqa: E402
+sys.path.insert(
+    0, osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__)))))
+from harness import interleaved, load_text, table  # noqa: E402
+from modes import build_model  # noqa: E402
+
+from mmseg_fdacl.demo.batches import fresh_batch, make_batch  # noqa: E402
+from mmseg_fdacl.demo.models import deeplabv2_cfg  # noqa: E402
 
 
 def build_eval(test_cfg: dict, args):
     """An eval-mode model with ``test_cfg`` (same weights for every mode)."""
     from mmengine.config import ConfigDict
-    cfg = bti.deeplabv2_cfg(
+    cfg = deeplabv2_cfg(
         depth=args.depth, base_channels=args.base_channels,
         crop=tuple(args.size))
     cfg['data_preprocessor'].pop('size')  # whole images, any size
     cfg['data_preprocessor']['size_divisor'] = 8
     cfg['test_cfg'] = test_cfg
-    model, _ = bti.build(ConfigDict(cfg))
-    return model.eval()
+    return build_model(ConfigDict(cfg)).eval()
 
 
 def time_predict(model, data: dict, iters: int) -> float:
@@ -46,7 +51,7 @@ def time_predict(model, data: dict, iters: int) -> float:
     times = []
     with torch.no_grad():
         for _ in range(iters):
-            batch = bti._fresh(data)
+            batch = fresh_batch(data)
             t0 = time.perf_counter()
             model.test_step(batch)
             times.append(time.perf_counter() - t0)
@@ -77,7 +82,7 @@ def main(argv=None) -> List[dict]:
     }
     models = {k: build_eval(v, args) for k, v in modes.items()}
     models['slide'].load_state_dict(models['whole'].state_dict())
-    data = bti.make_batch('source-only', args.batch, tuple(args.size))
+    data = make_batch('source-only', args.batch, tuple(args.size))
     h, w = args.size
     ch, cw = args.crop
     sh, sw = args.stride
@@ -87,25 +92,22 @@ def main(argv=None) -> List[dict]:
           f'DeepLabV2 ResNetV1c-{args.depth} (base channels '
           f'{args.base_channels}), {h}x{w} (HxW) images, batch {args.batch},'
           f' model.test_step; slide: crop {ch}x{cw}, stride {sh}x{sw} '
-          f'({tiles} tiles); {args.reps} interleaved rounds, medians\n')
-    for m in models.values():  # warm-up
-        time_predict(m, data, 1)
-    times = {k: [] for k in models}
-    for r in range(args.reps):
-        order = list(models) if r % 2 == 0 else list(models)[::-1]
-        for k in order:
-            times[k].append(time_predict(models[k], data, args.iters))
+          f'({tiles} tiles); {args.reps} interleaved rounds, medians; load '
+          f'average {load_text()}\n')
+    times = interleaved(
+        {k: (lambda m=m: time_predict(m, data, args.iters))
+         for k, m in models.items()}, args.reps)
     ratios = [s / w_ for s, w_ in zip(times['slide'], times['whole'])]
-    rows = []
-    print('| mode | s/batch (median) | images/s | x whole (median of '
-          'per-round ratios) |')
-    print('|---|---|---|---|')
+    rows, cells = [], []
     for k in models:
         med = statistics.median(times[k])
         ratio = 1.0 if k == 'whole' else statistics.median(ratios)
         rows.append(dict(mode=k, s_batch=med, img_s=args.batch / med,
                          time_ratio=ratio))
-        print(f'| {k} | {med:.3f} | {args.batch / med:.2f} | {ratio:.2f} |')
+        cells.append([k, f'{med:.3f}', f'{args.batch / med:.2f}',
+                      f'{ratio:.2f}'])
+    print(table(['mode', 's/batch (median)', 'images/s',
+                 'x whole (median of per-round ratios)'], cells))
     print()
     return rows
 

@@ -31,8 +31,11 @@ import torch
 import torch.nn.functional as F
 from torch.profiler import ProfilerActivity, profile
 
+sys.path.insert(0, osp.dirname(osp.abspath(__file__)))
 sys.path.insert(
     0, osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__)))))
+
+from harness import cpu_allocations  # noqa: E402
 
 import mmseg_fdacl.models.losses.supcon as pcl  # noqa: E402
 from mmseg_fdacl.models.losses.pixel_contrast_loss import \
@@ -71,20 +74,6 @@ def make_inputs(width: int, height: int, labels: str = 'skewed',
     return embs, label_map
 
 
-def _allocations(prof):
-    """``(time_ns, ptr, bytes)`` of every CPU allocation (+) and free (-)."""
-    events = []
-    stack = list(prof.profiler.kineto_results.experimental_event_tree())
-    while stack:
-        node = stack.pop()
-        fields = node.extra_fields
-        if (type(fields).__name__ == '_ExtraFields_Allocation'
-                and fields.device.type == 'cpu'):
-            events.append((node.start_time_ns, fields.ptr, fields.alloc_size))
-        stack.extend(node.children)
-    return sorted(events)
-
-
 def measure(loss_fn, embs, labels, reps: int):
     """Median fwd+bwd seconds and the peak bytes of one fwd+bwd.
 
@@ -112,7 +101,7 @@ def measure(loss_fn, embs, labels, reps: int):
         e.grad = None
     with profile(activities=[ProfilerActivity.CPU], profile_memory=True) as p:
         loss_fn(embs, labels).backward()
-    events = _allocations(p)
+    events = cpu_allocations(p, with_ptr=True)
     grad_ptrs = {e.grad.data_ptr() for e in embs}
     # The last allocation at a .grad address is that gradient's buffer.
     grad_events = set()

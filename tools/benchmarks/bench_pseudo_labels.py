@@ -34,7 +34,11 @@ import torch.multiprocessing as mp
 sys.path.insert(0, osp.dirname(osp.abspath(__file__)))
 sys.path.insert(
     0, osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__)))))
-import bench_train_iter as bti  # noqa: E402
+from harness import load_text, table  # noqa: E402
+from modes import build_model  # noqa: E402
+
+from mmseg_fdacl.demo.batches import random_image, random_labels  # noqa: E402
+from mmseg_fdacl.demo.models import deeplabv2_cfg  # noqa: E402
 
 
 def _free_port() -> int:
@@ -57,11 +61,11 @@ def make_data(root: str, num: int, size, seed: int = 0) -> dict:
     for i in range(num):
         cv2.imwrite(
             osp.join(trg, f'city_{i:06d}_000019_leftImg8bit.png'),
-            bti._smooth(rng, h, w))
-        cv2.imwrite(osp.join(src, f'{i:05d}.png'), bti._smooth(rng, h, w))
+            random_image(rng, h, w))
+        cv2.imwrite(osp.join(src, f'{i:05d}.png'), random_image(rng, h, w))
         cv2.imwrite(
             osp.join(root, 'gta5', 'labels', f'{i:05d}_labelTrainIds.png'),
-            bti._labels(rng, h, w, 19))
+            random_labels(rng, h, w, 19))
     return dict(
         target=dict(
             type='CityscapesDataset',
@@ -138,12 +142,12 @@ def main(argv=None) -> List[dict]:
         help='how the workers start (fork, as DataLoader workers on Linux, '
         'skips re-importing; start-up is not timed either way)')
     args = parser.parse_args(argv)
-    cfg = bti.deeplabv2_cfg(
+    cfg = deeplabv2_cfg(
         depth=args.depth, base_channels=args.base_channels,
         crop=tuple(args.size))
     cfg['data_preprocessor'].pop('size')
     cfg['data_preprocessor']['size_divisor'] = 8
-    model, _ = bti.build(cfg)
+    model = build_model(cfg)
     times = {1: [], 2: []}
     with tempfile.TemporaryDirectory() as root:
         ckpt = osp.join(root, 'model.pth')
@@ -154,7 +158,7 @@ def main(argv=None) -> List[dict]:
               f'{args.base_channels}), {args.num} target images of '
               f'{args.size[0]}x{args.size[1]}, FDA beta 0.01, per-class '
               f'thresholds (two passes); {args.reps} alternating rounds, '
-              'medians\n')
+              f'medians; load average {load_text()}\n')
         for r in range(args.reps):
             for world in ((1, 2) if r % 2 == 0 else (2, 1)):
                 job = dict(
@@ -162,16 +166,17 @@ def main(argv=None) -> List[dict]:
                     out_dir=osp.join(root, f'out_{r}_{world}'),
                     warm_dir=osp.join(root, f'warm_{r}_{world}'))
                 times[world].append(run(world, job, args.start_method))
-    rows = []
-    print('| processes | s (median) | images/s | speed-up over 1 process |')
-    print('|---|---|---|---|')
+    rows, cells = [], []
     base = statistics.median(times[1])
     for world, ts in times.items():
         med = statistics.median(ts)
         rows.append(dict(processes=world, seconds=med,
                          img_s=args.num / med, speedup=base / med))
-        print(f'| {world} | {med:.2f} | {args.num / med:.2f} | '
-              f'{base / med:.2f} |')
+        cells.append([world, f'{med:.2f}', f'{args.num / med:.2f}',
+                      f'{base / med:.2f}'])
+    print(table(['processes', 's (median)', 'images/s',
+                 'speed-up over 1 process'], cells))
+    print(f'load average at the end: {load_text()}')
     print()
     return rows
 

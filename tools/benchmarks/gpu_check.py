@@ -1,160 +1,184 @@
-"""GPU check: DeepLabV2 ResNet-101, 1024x512: source-only, stage 1, stage 2
-and the online self-training modes.
+"""GPU check: every training mode on DeepLabV2 ResNet-101 at 512x1024, in
+fp32, bf16 autocast and bf16 + channels-last, one table.
 
-For each mode (as in ``bench_train_iter.py``: stage 2 = FDA both ways, source
-CE, target entropy and the pixel contrastive loss, every view with gradients;
-``dacs``, ``mic`` and ``fda-cl-online`` = online self-training with a mean
-teacher, :func:`mmseg_fdacl.demo.models.online_mode_cfg`) the model of
-``configs/_base_/models/deeplabv2_r101-d8.py`` (random weights) is built on
-the device, trained for ``--warmup`` untimed and ``--iters`` timed iterations
-through ``model.train_step`` on generated batches (batch 1, 1024x512 crops
-for source and target), and the script prints seconds per iteration
-(median), images/s (source images per second) and the peak memory allocated
-by torch (``torch.cuda.max_memory_allocated``, reset per mode, one mode's
-model on the device at a time). The online modes' teacher is a
-:class:`TeacherEMA` (alpha 0.999) attached as ``MeanTeacherHook`` attaches
-it; its EMA update is part of each timed iteration, and three more
-iterations give the teacher's share (its forward plus the EMA update over
-the iteration, ``bench_train_iter.teacher_share``). With ``--amp fp16`` or
-``--amp bf16`` the optimizer wrapper is mmengine's ``AmpOptimWrapper`` (GPU
-only, as mmengine requires). ``--modes`` picks modes (default all). Not yet
-run on a GPU with the online modes, which about triple the run time going by
-the CPU ratios of ``bench_train_iter.py`` (``gpu_check.sh`` stops at
-``GPU_CHECK_TIMEOUT``, 300 s by default).
+Each mode of :mod:`modes` (source-only, stage 1, stage 2, dacs,
+daformer-recipe, mic, fda-cl-online) is its leaf config's model
+(``configs/_base_/models/deeplabv2_r101-d8.py`` trunk, random weights), its
+optimizer wrapper and its teacher (``TeacherEMA`` with the leaf's alpha,
+attached as ``MeanTeacherHook`` attaches it; the EMA update is part of each
+timed iteration). Per variant (``--variants``):
 
-``--device cpu --tiny`` runs the same code on the CPU with a small trunk
-(ResNetV1c-18, 4 base channels) at 64x128, which is what the tests do.
+* ``fp32``: the leaf as it is;
+* ``bf16``: ``configs/_base_/amp_bf16.py`` merged into the optimizer
+  wrapper (mmengine's ``AmpOptimWrapper`` in bfloat16, no loss scaling);
+* ``bf16-cl``: that plus ``UDADataPreProcessor(memory_format=
+  'channels_last')`` and NHWC weights;
+* ``bf16-cl-compile``: that plus ``torch.compile`` of the backbone and the
+  decode head (not in the default list: compiling every mode takes
+  minutes).
+
+each mode is built on the device, trained ``--warmup`` untimed and
+``--iters`` timed iterations through ``model.train_step`` on generated
+batches (batch 1, source and target crops of ``--crop``), and the table
+gives seconds per iteration (median), images/s (source images per second),
+the ratio to source-only of the same variant, the peak memory allocated by
+torch (``torch.cuda.max_memory_allocated``, reset per mode, one mode on the
+device at a time) and the online modes' teacher share (its forward plus the
+EMA update over three more iterations). Batches are copied to the device
+from pinned memory with ``non_blocking=True`` (the preprocessor's
+``non_blocking``), as a dataloader with ``pin_memory=True`` gives them.
+
+``gpu_check.sh`` bounds the run (``GPU_CHECK_TIMEOUT``, 300 s); the
+default 3 variants x 7 modes x (3 + 15) iterations are sized for one H100.
+``--device cpu --quick`` (or ``--tiny``) runs the same code on the CPU with
+a small trunk (ResNetV1c-18, 4 base channels) at 64x128, which is what the
+tests do.
 
 Usage::
 
-    python tools/benchmarks/gpu_check.py [--device cuda] [--iters 30]
-    python tools/benchmarks/gpu_check.py --device cpu --tiny
+    python tools/benchmarks/gpu_check.py [--device cuda] [--iters 15]
+    python tools/benchmarks/gpu_check.py --device cpu --quick
 """
 import argparse
 import os.path as osp
 import statistics
 import sys
 import time
-from typing import List
+from typing import Dict, List
 
 import torch
 
 ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 sys.path.insert(0, osp.dirname(osp.abspath(__file__)))
 sys.path.insert(0, ROOT)
-import bench_train_iter as bti  # noqa: E402
+import modes as bench_modes  # noqa: E402
+from harness import load_text, table, teacher_share, time_iters  # noqa: E402
 
 R101_CFG = osp.join(ROOT, 'configs', '_base_', 'models',
                     'deeplabv2_r101-d8.py')
+#: Variant -> (amp, channels_last, compile).
+VARIANTS: Dict[str, tuple] = {
+    'fp32': (None, False, False),
+    'bf16': ('bf16', False, False),
+    'bf16-cl': ('bf16', True, False),
+    'bf16-cl-compile': ('bf16', True, True),
+}
+DEFAULT_VARIANTS = ('fp32', 'bf16', 'bf16-cl')
 
 
 def base_cfg(tiny: bool, crop) -> dict:
     """The plain model config: DeepLabV2 R101, or the tiny CPU stand-in."""
     if tiny:
-        return bti.deeplabv2_cfg(depth=18, base_channels=4, crop=crop)
+        from mmseg_fdacl.demo.models import deeplabv2_cfg
+        return deeplabv2_cfg(depth=18, base_channels=4, crop=crop)
     from mmengine.config import Config
     cfg = Config.fromfile(R101_CFG).model.to_dict()
     cfg['data_preprocessor']['size'] = tuple(crop)
     return cfg
 
 
-def build(cfg: dict, device: str, amp: str):
-    from mmengine.optim import build_optim_wrapper
-    model, _ = bti.build(cfg, device=device)
-    wrapper = dict(
-        type='OptimWrapper',
-        optimizer=dict(
-            type='SGD', lr=2.5e-4, momentum=0.9, weight_decay=5e-4))
-    if amp != 'none':
-        wrapper.update(type='AmpOptimWrapper', dtype=dict(
-            fp16='float16', bf16='bfloat16')[amp], loss_scale='dynamic')
-    return model, build_optim_wrapper(model, wrapper)
+def _pinned(data: dict) -> dict:
+    """The batch's image tensors in pinned memory (where a CUDA host is)."""
+    if not torch.cuda.is_available():
+        return data
+    out = dict(data)
+    for key in ('inputs', 'target_inputs'):
+        if key in out:
+            out[key] = [x.pin_memory() for x in out[key]]
+    return out
 
 
-def check(mode: str, cfg: dict, args) -> dict:
-    """Train ``mode`` for a few iterations; seconds, images/s, peak bytes
-    and, for the online modes, the teacher's share."""
+def check(mode: str, variant: str, cfg: dict, args) -> dict:
+    """Train ``mode`` for a few iterations in ``variant``; seconds, images/s,
+    peak bytes and, for the online modes, the teacher's share."""
     cuda = args.device.startswith('cuda')
-    model, optim = build(bti.mode_cfg(mode, cfg, args.forward_views),
-                         args.device, args.amp)
-    ema = bti.build_teacher(model, alpha=0.999)
-    data = bti.make_batch(mode, args.batch, args.crop)
+    amp, channels_last, compiled = VARIANTS[variant]
+    model, optim, ema = bench_modes.build_mode(
+        mode, cfg, args.device, amp=amp, channels_last=channels_last,
+        non_blocking=cuda)
+    if compiled:
+        model.backbone = torch.compile(model.backbone)
+        model.decode_head = torch.compile(model.decode_head)
+    data = _pinned(bench_modes.mode_batch(mode, args.batch, args.crop))
     if cuda:
         torch.cuda.empty_cache()
         torch.cuda.reset_peak_memory_stats(args.device)
-    bti.time_iters(model, optim, data, args.warmup, args.device, ema=ema)
-    times = []
-    for _ in range(args.iters):
-        times.append(
-            bti.time_iters(model, optim, data, 1, args.device, ema=ema))
+    time_iters(model, optim, data, args.warmup, args.device, ema=ema)
+    times = [time_iters(model, optim, data, 1, args.device, ema=ema)
+             for _ in range(args.iters)]
     peak = torch.cuda.max_memory_allocated(args.device) if cuda else None
     share = None
     if ema is not None:
-        share = bti.teacher_share(model, optim, ema, data, 3,
-                                  args.device)['share']
+        share = teacher_share(model, optim, ema, data, 3,
+                              args.device)['share']
     del model, optim, ema
     sec = statistics.median(times)
-    return dict(mode=mode, s_iter=sec, img_s=args.batch / sec,
-                peak_bytes=peak, teacher_share=share)
+    return dict(variant=variant, mode=mode, s_iter=sec,
+                img_s=args.batch / sec, peak_bytes=peak, teacher_share=share)
 
 
 def main(argv=None) -> List[dict]:
     parser = argparse.ArgumentParser(description=__doc__.split('\n')[0])
     parser.add_argument('--device', default='cuda')
-    parser.add_argument('--tiny', action='store_true')
+    parser.add_argument('--quick', '--tiny', dest='tiny', action='store_true',
+                        help='CPU smoke size: ResNetV1c-18/4ch at 64x128, 3 '
+                        'iterations')
     parser.add_argument('--iters', type=int, default=None)
     parser.add_argument('--warmup', type=int, default=None)
     parser.add_argument('--batch', type=int, default=1)
     parser.add_argument(
         '--crop', type=int, nargs=2, default=None, metavar=('H', 'W'))
     parser.add_argument(
-        '--amp', choices=('none', 'fp16', 'bf16'), default='none')
-    parser.add_argument(
-        '--forward-views', choices=('separate', 'joint'), default='separate')
+        '--variants', nargs='+', choices=tuple(VARIANTS),
+        default=list(DEFAULT_VARIANTS))
     parser.add_argument(
         '--modes',
         nargs='+',
-        choices=bti.MODES,
-        default=list(bti.MODES),
+        choices=tuple(bench_modes.MODES),
+        default=list(bench_modes.MODES),
         help='modes to run (default: all); source-only, the baseline of the '
         'ratios, always runs')
     args = parser.parse_args(argv)
     if args.device.startswith('cuda') and not torch.cuda.is_available():
-        parser.error('no CUDA device; use --device cpu --tiny on a CPU')
-    if args.amp != 'none' and not args.device.startswith('cuda'):
-        parser.error("mmengine's AmpOptimWrapper needs a GPU; use --amp none "
-                     'on the CPU (bench_train_iter.py --amp bf16 times CPU '
-                     'autocast)')
+        parser.error('no CUDA device; use --device cpu --quick on a CPU')
     args.crop = tuple(args.crop or ((64, 128) if args.tiny else (512, 1024)))
-    args.iters = args.iters or (3 if args.tiny else 30)
-    args.warmup = args.warmup or (1 if args.tiny else 5)
-    modes = [m for m in bti.MODES if m == 'source-only' or m in args.modes]
+    args.iters = args.iters or (3 if args.tiny else 15)
+    args.warmup = args.warmup or (1 if args.tiny else 3)
+    modes = [m for m in bench_modes.MODES
+             if m == 'source-only' or m in args.modes]
     cfg = base_cfg(args.tiny, args.crop)
     name = (torch.cuda.get_device_name(args.device)
             if args.device.startswith('cuda') else 'CPU')
     model_name = ('DeepLabV2 ResNetV1c-18/4ch (tiny)'
-                  if args.tiny else 'DeepLabV2 ResNetV1c-101')
+                  if args.tiny else 'DeepLabV2 ResNet-101')
     print(f'{name}; torch {torch.__version__}; {model_name}, crop '
-          f'{args.crop[1]}x{args.crop[0]} (WxH), batch {args.batch}, random '
-          f'weights, precision {args.amp if args.amp != "none" else "fp32"}, '
-          f'forward_views={args.forward_views}; {args.warmup} warm-up + '
-          f'{args.iters} timed iterations per mode, medians\n')
+          f'{args.crop[0]}x{args.crop[1]} (HxW), batch {args.batch}, random '
+          f'weights, each mode with its leaf config\'s optimizer wrapper; '
+          f'{args.warmup} warm-up + {args.iters} timed iterations per mode '
+          f'and variant, medians; load average {load_text()}\n', flush=True)
     t_start = time.perf_counter()
-    rows = []
-    print('| mode | s/iter | images/s | x source-only | peak GPU MiB | '
-          'teacher fwd + EMA share |')
-    print('|---|---|---|---|---|---|')
-    for mode in modes:
-        row = check(mode, cfg, args)
-        row['ratio'] = row['s_iter'] / rows[0]['s_iter'] if rows else 1.0
-        rows.append(row)
-        peak = ('n/a' if row['peak_bytes'] is None else
-                f'{row["peak_bytes"] / 2**20:.0f}')
-        share = ('-' if row['teacher_share'] is None else
-                 f'{100 * row["teacher_share"]:.1f}%')
-        print(f'| {mode} | {row["s_iter"]:.3f} | {row["img_s"]:.2f} | '
-              f'{row["ratio"]:.2f} | {peak} | {share} |', flush=True)
-    print(f'\ntotal {time.perf_counter() - t_start:.0f} s')
+    rows, cells = [], []
+    for variant in args.variants:
+        base_s = None
+        for mode in modes:
+            row = check(mode, variant, cfg, args)
+            base_s = base_s or row['s_iter']
+            row['ratio'] = row['s_iter'] / base_s
+            rows.append(row)
+            peak = ('n/a' if row['peak_bytes'] is None else
+                    f'{row["peak_bytes"] / 2**20:.0f}')
+            share = ('-' if row['teacher_share'] is None else
+                     f'{100 * row["teacher_share"]:.1f}%')
+            cells.append([variant, mode, f'{row["s_iter"]:.3f}',
+                          f'{row["img_s"]:.2f}', f'{row["ratio"]:.2f}', peak,
+                          share])
+            print(f'[gpu_check] {variant} {mode}: {row["s_iter"]:.3f} s/iter '
+                  f'({time.perf_counter() - t_start:.0f} s)', flush=True)
+    print()
+    print(table(['variant', 'mode', 's/iter', 'images/s', 'x source-only',
+                 'peak GPU MiB', 'teacher fwd + EMA share'], cells))
+    print(f'\ntotal {time.perf_counter() - t_start:.0f} s; load average '
+          f'{load_text()}')
     return rows
 
 

@@ -27,35 +27,49 @@ from typing import List, Optional
 
 HERE = osp.dirname(osp.abspath(__file__))
 ROOT = osp.dirname(osp.dirname(HERE))
+sys.path.insert(0, HERE)
+sys.path.insert(0, ROOT)
+from harness import load_text  # noqa: E402
 
 # name, title, script, full arguments, quick arguments (None: skipped in
 # quick mode), what it shows
 BENCHMARKS = [
-    ('train_iter', 'Training iteration: stage 2, stage 1 and online '
-     'self-training vs source-only',
+    ('train_iter', 'Training iteration: every mode against source-only and '
+     'its floor',
      'bench_train_iter.py',
      ['--reps', '7', '--iters', '2', '--amp', 'both', '--breakdown'],
-     ['--crop', '32', '64', '--base-channels', '4', '--reps', '1',
-      '--iters', '1', '--breakdown'],
-     'Same DeepLabV2 (ResNetV1c-18, 16 base channels, output stride 8), '
-     '256x512 crop, batch 1, SGD, through `model.train_step`. Stage 2 '
-     'forwards three views with gradients (checked: the gradient norm '
-     'reaching each view is printed), so 3.0x is the floor with '
-     "`forward_views='separate'`; `'joint'` batches the views (one pass, "
-     'shared BatchNorm statistics). The online modes (`dacs`, `mic`, '
-     '`fda-cl-online`: SelfTrainingEncoderDecoder with a TeacherEMA, alpha '
-     '0.999, its EMA update inside each timed iteration) add one teacher '
-     "forward without gradients; the teacher's share is that forward plus "
-     "the EMA update over the iteration. Peak MiB: one iteration's "
-     'torch.profiler allocation peak plus the resident weights (student, '
-     'teacher) and SGD state. The breakdown gives the share of a '
+     ['--quick', '--breakdown'],
+     'Every training mode built from its leaf config in `configs/fdacl/` '
+     '(segmentor, switches, losses, preprocessor, optimizer wrapper, '
+     "teacher EMA alpha; `tools/benchmarks/modes.py`) at the benchmark's "
+     'standard size: DeepLabV2 ResNetV1c-18, 16 base channels, output '
+     'stride 8, 256x512 source and target crops, batch 1, one thread, '
+     'random weights, through `model.train_step`. The floor of a mode is '
+     'its views with gradients in source-only iterations (stage 2: source, '
+     'target and its source-stylized copy = 3.0x; checked: the gradient '
+     'norm reaching each view is printed); the second floor adds one '
+     'forward without gradients of the source batch (timed in the same '
+     'rounds) per teacher or frozen ImageNet-backbone forward; `x floor` is '
+     'the measured ratio over the second floor. The online modes carry a '
+     "TeacherEMA (the leaf's alpha), its EMA update inside each timed "
+     "iteration; the teacher's share is its forward plus the EMA update over "
+     "the iteration. Peak MiB: one iteration's torch.profiler allocation "
+     'peak plus the resident weights (student, teacher) and optimizer '
+     'state. bf16: `configs/_base_/amp_bf16.py` merged into each optimizer '
+     'wrapper (CPU bf16 autocast). The breakdown gives the share of a '
      'stage-2 iteration spent in FDA, the losses and data loading.'),
+    ('train_iter_layout', 'Training iteration: channels-last against NCHW',
+     'bench_train_iter.py',
+     ['--reps', '5', '--iters', '2', '--forward-views', 'separate',
+      '--modes', 'stage2', 'dacs', '--channels-last', 'both'], None,
+     "`UDADataPreProcessor(memory_format='channels_last')` with NHWC "
+     'weights against the default layout, interleaved, fp32.'),
     ('train_iter_profile', 'Training iteration: torch.profiler tables',
      'bench_train_iter.py',
      ['--reps', '1', '--iters', '1', '--forward-views', 'separate',
-      '--modes', 'stage1', 'stage2', '--profile'], None,
-     'Top operators by self CPU time of one source-only and one stage-2 '
-     'iteration (fp32, separate views).'),
+      '--profile'], None,
+     'Top operators by self CPU time of one iteration of every mode '
+     '(fp32, separate views).'),
     ('fda', 'FDA: batched torch vs per-image numpy', 'bench_fda.py',
      ['--reps', '3'],
      ['--reps', '1', '--sizes', '32', '64', '--batches', '1', '--betas',
@@ -83,13 +97,6 @@ NAMES = [b[0] for b in BENCHMARKS]
 # mmengine's logger lines ("11/27 13:18:54 - mmengine - INFO - ..."): noise
 # from library code (checkpoint loading), not results.
 _LOG_LINE = re.compile(r'^\d\d/\d\d \d\d:\d\d:\d\d - mmengine - ')
-
-
-def _load() -> str:
-    try:
-        return ', '.join(f'{v:.1f}' for v in os.getloadavg())
-    except OSError:
-        return 'n/a'
 
 
 def _cpu() -> str:
@@ -178,6 +185,7 @@ def main(argv=None) -> str:
     parser.add_argument('--timeout', type=float, default=3600)
     args = parser.parse_args(argv)
     import torch
+    load_start = load_text()
     lines = [
         '# Benchmarks', '',
         'Written by `python tools/benchmarks/run_all.py'
@@ -206,14 +214,29 @@ def main(argv=None) -> str:
             continue
         cmd = command(script, bench_args)
         print(f'[run_all] {cmd}', flush=True)
-        load_before = _load()
+        load_before = load_text()
         stdout, sec = run_one(script, bench_args, args.timeout)
         lines += [
             f'## {title}', '', what, '', f'Command: `{cmd}`', '',
             f'Load average (1, 5, 15 min) before: {load_before}; after: '
-            f'{_load()}; wall time {sec:.0f} s.', '',
+            f'{load_text()}; wall time {sec:.0f} s.', '',
             _markdown(stdout), ''
         ]
+    lines += [
+        '## Closing note', '',
+        f'Command: `python tools/benchmarks/run_all.py'
+        + (' --quick' if args.quick else '')
+        + (' --only ' + ' '.join(args.only) if args.only else '')
+        + f'`; load average (1, 5, 15 min) at the start {load_start}, at the '
+        f'end {load_text()}, on {os.cpu_count()} logical CPUs. A load above '
+        'the number of CPUs means other jobs shared the cores: the ratios '
+        '(interleaved, per round) hold up better than the absolute times, '
+        'but no figure of a loaded run is a floor. No step-level '
+        'optimisation of the segmentors has been made since these modes '
+        'were first measured, so there is no before/after pair yet; '
+        '[benchmarking.md](benchmarking.md) says what the profiles point '
+        'at.', ''
+    ]
     text = '\n'.join(lines).rstrip() + '\n'
     os.makedirs(osp.dirname(osp.abspath(args.out)), exist_ok=True)
     with open(args.out, 'w') as f:
