@@ -1,33 +1,10 @@
-# Stage 2 of the method (zgerem/UDA training_contrastive.ipynb):
-# cross-entropy on GTA5 in Cityscapes style (FDA, beta 0.09) + entropy on
-# Cityscapes + 1.0 x the cross-view pixel contrastive loss between each
-# Cityscapes image (anchors) and its GTA5-styled copy (FDA target->source),
-# positives from the stage-1 pseudo labels: temperature 0.07, 2000 random
-# pixel positions, the full-resolution class logits (L2-normalized) as
-# embeddings. Entropy and contrast switch on at iteration 50k.
-# PseudoLabelHook makes the pseudo labels before training, from the stage-1
-# checkpoint named by the config variable `stage1_checkpoint` (each leaf sets
-# its stage-1 work_dir; --cfg-options stage1_checkpoint=PATH for another), as
-# the method: the grayscale stage-1 model on target images stylized to the
-# source (FDA beta 0.01), FDA's per-class thresholds. They go to
-# <work_dir>/pseudo_labels and are reused when complete for the same
-# checkpoint and settings (a folder made otherwise is refused).
+# Stage 2 of the method (zgerem/UDA training_contrastive.ipynb) on GTA5 ->
+# Cityscapes: cross-entropy on GTA5 in Cityscapes style (FDA, beta 0.09) +
+# entropy on Cityscapes + 1.0 x the cross-view pixel contrastive loss between
+# each Cityscapes image and its GTA5-styled copy, positives from the stage-1
+# pseudo labels that PseudoLabelHook makes before training
+# (method-stage2-fda-cl.py has the details).
 _base_ = [
-    './gta5-cityscapes_uda-pseudo-labels.py', './source-ce-entropy.py',
-    './method-contrast.py'
+    './gta5-cityscapes_uda-pseudo-labels.py', './method-stage2-fda-cl.py'
 ]
-uda_model = dict(
-    data_preprocessor=dict(
-        size={{_base_.source_crop_size}},
-        fda=dict(beta=0.09, source_to_target=True, target_to_source=True)),
-    **_base_.method_contrast,
-    warmup_iters=50000)
-custom_hooks = [
-    dict(
-        type='PseudoLabelHook',
-        checkpoints_key='stage1_checkpoint',
-        beta=0.01,
-        grayscale=True,
-        percentile=0.66,
-        cap=0.9)
-]
+uda_model = dict(data_preprocessor=dict(size={{_base_.source_crop_size}}))
