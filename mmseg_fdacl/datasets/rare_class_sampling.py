@@ -3,8 +3,9 @@
 Source images are drawn class-first: a class ``c`` with probability
 ``p_c = softmax((1 - f_c) / T)``, where ``f_c`` is the share of the labeled
 source pixels that belong to ``c``, then an image uniformly among the images
-holding more than ``min_pixels`` pixels of ``c`` (strictly, as DAFormer). Optionally the source crop is
-redrawn until it holds enough pixels of ``c`` (the rare-class-aware crop).
+holding more than ``min_pixels`` pixels of ``c`` (strictly, as DAFormer).
+Optionally the source crop is redrawn until it holds enough pixels of ``c``
+(the rare-class-aware crop).
 
 The threshold. DAFormer's ``min_pixels=3000`` is an absolute count on the
 label maps at the resolution the statistics were taken at (GTA5's
