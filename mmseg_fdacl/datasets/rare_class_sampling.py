@@ -21,8 +21,9 @@ at None (the default) the absolute ``min_pixels`` applies, DAFormer's
 behaviour; ``min_pixels_fraction=0.0015`` reproduces DAFormer's threshold
 on full GTA5 frames for any image size. A class that has labeled pixels but
 no image above the threshold is an error naming the class and the
-statistics file (DAFormer would fail drawing from an empty list); classes
-without any pixel (e.g. SYNTHIA's terrain, truck, train) are never drawn.
+statistics file (DAFormer's ``UDADataset`` stops there with a bare
+``assert``); classes without any pixel (e.g. SYNTHIA's terrain, truck,
+train) are never drawn.
 
 The idea and the formula are DAFormer's (``mmseg/datasets/uda_dataset.py`` of
 lhoyer/DAFormer); unlike there, a draw is a pure function of
