@@ -18,7 +18,7 @@ rule relative to image size instead: an image is a candidate for ``c`` when
 row sum of its ``per_image`` entry), and the crop must hold
 ``min_crop_ratio * min_pixels_fraction`` of the crop's labeled pixels. Left
 at None (the default) the absolute ``min_pixels`` applies, DAFormer's
-behaviour; ``min_pixels_fraction=0.0015`` reproduces DAFormer's threshold
+behaviour; ``min_pixels_fraction=0.0015`` is about DAFormer's threshold
 on full GTA5 frames for any image size. A class that has labeled pixels but
 no image above the threshold is an error naming the class and the
 statistics file (DAFormer's ``UDADataset`` stops there with a bare
