@@ -131,14 +131,17 @@ def test_source_only_config_matches_published_setup():
 
 # MMSeg's rule, {algorithm}_{components}_{training settings}_{train data}_
 # {test data}, for every config of configs/fdacl/ but the short card names.
-# {algorithm}_{components}_{GxbN-Nk}_gta5-{size}_cityscapes-{size}.py: the
-# offline stages train on 1280x720 / 1024x512 frames, the online recipes on
-# 512x512 crops; G GPUs of N images each (the multi-GPU variants).
+# {algorithm}_{components}_{GxbN-Nk}_{source}-{size}_{target}-{size}.py: the
+# offline stages train on whole frames (GTA5 1280x720, SYNTHIA 1280x760,
+# Cityscapes 1024x512, ACDC / Dark Zurich 1024x576), the online recipes on
+# 512x512 crops (HRDA on 1024x1024 crops of the high-resolution frames); G
+# GPUs of N images each (the multi-GPU variants).
 LONG_NAME = re.compile(r'[a-z0-9]+(_[a-z0-9.-]+)*_\d+xb\d+-\d+k'
-                       r'_gta5-(1280x720|512x512)_cityscapes-(1024x512|512x512)'
-                       r'\.py')
+                       r'_(gta5|synthia|cityscapes)-\d+x\d+'
+                       r'_(cityscapes|acdc|dark-zurich)-\d+x\d+\.py')
 CARD_NAME = re.compile(
-    r'(deeplabv2|enet|vgg16|daformer)_gta2cs_[a-z0-9.-]+\.py')
+    r'(deeplabv2|enet|vgg16|daformer|hrda|mic)_[a-z0-9]+2[a-z0-9]+_'
+    r'[a-z0-9.-]+\.py')
 
 
 def test_card_names_only_alias_long_names():

@@ -70,7 +70,8 @@ class ConditionSplitMixin:
         super().__init__(data_prefix=data_prefix, **kwargs)
 
     def condition_dirs(self, key: str) -> List[Tuple[str, str]]:
-        """``(condition, folder)`` of each condition under ``data_prefix[key]``."""
+        """``(condition, folder)`` of each condition below ``data_prefix[key]``.
+        """
         root = self.data_prefix.get(key) or self.data_root or ''
         return [(c, osp.join(root, self.FOLDER.format(condition=c,
                                                       split=self.split)))

@@ -3,8 +3,9 @@
 Source images are drawn class-first: a class ``c`` with probability
 ``p_c = softmax((1 - f_c) / T)``, where ``f_c`` is the share of the labeled
 source pixels that belong to ``c``, then an image uniformly among the images
-holding more than ``min_pixels`` pixels of ``c`` (strictly, as DAFormer). Optionally the source crop is
-redrawn until it holds enough pixels of ``c`` (the rare-class-aware crop).
+holding more than ``min_pixels`` pixels of ``c`` (strictly, as DAFormer).
+Optionally the source crop is redrawn until it holds enough pixels of ``c``
+(the rare-class-aware crop).
 
 The threshold. DAFormer's ``min_pixels=3000`` is an absolute count on the
 label maps at the resolution the statistics were taken at (GTA5's
@@ -17,11 +18,12 @@ rule relative to image size instead: an image is a candidate for ``c`` when
 row sum of its ``per_image`` entry), and the crop must hold
 ``min_crop_ratio * min_pixels_fraction`` of the crop's labeled pixels. Left
 at None (the default) the absolute ``min_pixels`` applies, DAFormer's
-behaviour; ``min_pixels_fraction=0.0015`` reproduces DAFormer's threshold
+behaviour; ``min_pixels_fraction=0.0015`` is about DAFormer's threshold
 on full GTA5 frames for any image size. A class that has labeled pixels but
 no image above the threshold is an error naming the class and the
-statistics file (DAFormer would fail drawing from an empty list); classes
-without any pixel (e.g. SYNTHIA's terrain, truck, train) are never drawn.
+statistics file (DAFormer's ``UDADataset`` stops there with a bare
+``assert``); classes without any pixel (e.g. SYNTHIA's terrain, truck,
+train) are never drawn.
 
 The idea and the formula are DAFormer's (``mmseg/datasets/uda_dataset.py`` of
 lhoyer/DAFormer); unlike there, a draw is a pure function of
