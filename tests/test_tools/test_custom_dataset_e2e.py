@@ -233,8 +233,10 @@ def test_stored_example_is_what_the_documented_command_writes(tmp_path):
         seg_map_suffix='_mask.png', crop_size=(48, 64),
         out_dir=str(tmp_path))
     here = osp.relpath(osp.join(ROOT, 'configs', '_base_'), str(tmp_path))
+    # the written files, plus the TensorBoard example of visualization.md
     assert sorted(os.listdir(stored)) == sorted(
-        osp.basename(p) for p in paths.values())
+        [osp.basename(p) for p in paths.values()] +
+        ['deeplabv2_coast_dacs_tb.py'])
     for path in paths.values():
         with open(path) as f, open(osp.join(stored, osp.basename(path))) as g:
             assert f.read().replace(here, '../../_base_') == g.read(), path
