@@ -118,6 +118,19 @@ def test_custom_path_end_to_end(tmp_path):
     ckpt1 = osp.join(work1, 'iter_2.pth')
     assert osp.isfile(ckpt1)
 
+    # pseudo labels by hand (docs/custom_dataset.md), checked
+    own = str(tmp_path / 'own_pseudo_labels')
+    _run(['tools/generate_pseudo_labels.py', _tiny(tmp_path, stage1), ckpt1,
+          '--grayscale', '--out', own])
+    _, log = _run(['tools/check_dataset.py', stage1, '--pseudo-label-dir',
+                   own])
+    assert 'No fault found.' in log
+    os.remove(sorted(glob.glob(osp.join(own, '**', '*.png'),
+                               recursive=True))[0])
+    code, log = _run(['tools/check_dataset.py', stage1,
+                      '--pseudo-label-dir', own], ok=False)
+    assert code == 1 and 'missing pseudo label' in log
+
     # stage 2: PseudoLabelHook labels the target from stage 1, then trains
     work2 = str(tmp_path / 'work2')
     _, log = _run([
