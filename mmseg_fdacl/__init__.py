@@ -1,10 +1,10 @@
 """mmseg_fdacl: Fourier domain adaptation + pixel contrastive learning for MMSeg 1.x.
 
 Importing this package registers every component into MMSegmentation's own
-registries (MODELS, DATASETS, TRANSFORMS, HOOKS); configs load it with
+registries (MODELS, DATASETS, TRANSFORMS, HOOKS, METRICS); configs load it with
 ``custom_imports = dict(imports=['mmseg_fdacl'], allow_failed_imports=False)``.
 """
-from . import apis, datasets, engine, models, utils  # noqa: F401
+from . import apis, datasets, engine, evaluation, models, utils  # noqa: F401
 
 # torch >= 2.6 loads checkpoints with weights_only=True; allow exactly what
 # mmengine/MMSeg checkpoints hold so --resume and load_from work safely.

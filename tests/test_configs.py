@@ -112,12 +112,13 @@ def test_source_only_config_matches_published_setup():
 
 # MMSeg's rule, {algorithm}_{components}_{training settings}_{train data}_
 # {test data}, for every config of configs/fdacl/ but the short card names.
-# {algorithm}_{components}_{1xbN-Nk}_gta5-{size}_cityscapes-{size}.py: the
-# offline stages train on 1280x720 / 1024x512 frames, the online recipes on
+# {algorithm}_{components}_{1xbN-Nk}_{source}-{size}_{target}-{size}.py: the
+# offline stages train on whole frames (GTA5 1280x720, SYNTHIA 1280x760,
+# Cityscapes 1024x512, ACDC / Dark Zurich 1024x576), the online recipes on
 # 512x512 crops.
 LONG_NAME = re.compile(r'[a-z0-9]+(_[a-z0-9.-]+)*_1xb\d+-\d+k'
-                       r'_gta5-(1280x720|512x512)_cityscapes-(1024x512|512x512)'
-                       r'\.py')
+                       r'_(gta5|synthia|cityscapes)-\d+x\d+'
+                       r'_(cityscapes|acdc|dark-zurich)-\d+x\d+\.py')
 CARD_NAME = re.compile(r'(deeplabv2|enet|vgg16)_gta2cs_[a-z0-9.-]+\.py')
 
 

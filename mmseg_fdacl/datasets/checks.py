@@ -33,6 +33,19 @@ PREPARE_HINTS: Dict[str, str] = {
         '`python tools/dataset_converters/cityscapes.py data/cityscapes`. '
         'For the embedded demo data run `python tools/make_synthetic_uda.py`.'
     ),
+    'SynthiaDataset': (
+        'Download SYNTHIA-RAND-CITYSCAPES (http://synthia-dataset.net/'
+        'downloads/) into data/synthia/{RGB,GT}, then write the train id maps '
+        'with `python tools/dataset_converters/synthia.py data/synthia`.'),
+    'ACDCDataset': (
+        'Download rgb_anon_trainvaltest.zip and gt_trainval.zip from '
+        'https://acdc.vision.ee.ethz.ch and extract both into data/acdc '
+        '(rgb_anon/<condition>/<split>/..., gt/<condition>/<split>/...).'),
+    'DarkZurichConditionDataset': (
+        'Download Dark_Zurich_train_anon.zip, Dark_Zurich_val_anon.zip (and '
+        'the test archive) from https://www.trace.ethz.ch/publications/2019/'
+        'GCMA_UIoU/ and extract them into data/dark_zurich '
+        '(rgb_anon/<split>/<condition>/..., gt/val/night/...).'),
 }
 _DEFAULT_HINT = ('Check data_root and data_prefix in the config (paths are '
                  'relative to the directory you run from).')

@@ -7,8 +7,6 @@ on Cityscapes are kept as train ids 0..18 and every other id becomes 255
 ``tools/dataset_converters/gta5.py``) writes the converted
 ``*_labelTrainIds.png`` maps that :class:`GTA5Dataset` reads.
 """
-import json
-import os
 import os.path as osp
 from typing import List, Tuple
 
@@ -18,9 +16,8 @@ from mmseg.datasets import CityscapesDataset
 from mmseg.datasets.basesegdataset import BaseSegDataset
 from mmseg.registry import DATASETS
 
-from mmseg_fdacl.utils.progress import (track_parallel_progress,
-                                        track_progress)
 from .checks import check_data_dirs
+from .label_folder import convert_label_folder
 from .label_ids import (IGNORE_INDEX, LABEL_ID_TO_TRAIN_ID,  # noqa: F401
                         convert_label_ids)
 
@@ -72,8 +69,9 @@ def convert_gta5_labels(data_root: str,
 
     Every ``<data_root>/<label_dir>/*.png`` that is not already a
     ``*_labelTrainIds.png`` is converted with :func:`convert_label_ids`, in
-    ``nproc`` processes with a progress bar. Statistics are written to
-    ``<data_root>/<stats_file>`` as JSON::
+    ``nproc`` processes with a progress bar, resumably (a killed run
+    continues; :func:`mmseg_fdacl.datasets.class_stats.compute_class_stats`).
+    Statistics are written to ``<data_root>/<stats_file>`` as JSON::
 
         {"classes": [19 names], "num_images": int,
          "pixel_counts": [19 ints], "ignored_pixels": int,
@@ -95,42 +93,11 @@ def convert_gta5_labels(data_root: str,
         FileNotFoundError: If the label folder is missing or holds no
             label-id PNGs.
     """
-    if not isinstance(nproc, int) or nproc < 1:
-        raise ValueError(f'nproc must be an integer >= 1, got {nproc!r}')
-    src_dir = osp.join(data_root, label_dir)
-    if not osp.isdir(src_dir):
-        raise FileNotFoundError(
-            f'label folder {src_dir!r} not found; expected the GTA5 layout '
-            '<data_root>/images/*.png and <data_root>/labels/*.png.')
-    names = sorted(
-        name for name in os.listdir(src_dir)
-        if name.endswith('.png') and not name.endswith('_labelTrainIds.png'))
-    if not names:
-        raise FileNotFoundError(
-            f'no label-id PNGs (*.png) in {src_dir!r}; download and extract '
-            'the GTA5 labels there.')
-    tasks = [(osp.join(src_dir, name),
-              osp.join(src_dir, name[:-len('.png')] + '_labelTrainIds.png'))
-             for name in names]
-    if nproc > 1:
-        results = track_parallel_progress(convert_label_file, tasks, nproc,
-                                          'gta5 labels')
-    else:
-        results = track_progress(convert_label_file, tasks, 'gta5 labels')
-    per_image = {
-        name: [int(c) for c in counts]
-        for name, (counts, _) in zip(names, results)
-    }
-    total = np.sum([counts for counts, _ in results], axis=0)
-    stats = dict(
-        classes=list(GTA5Dataset.METAINFO['classes']),
-        num_images=len(names),
-        pixel_counts=[int(c) for c in total],
-        ignored_pixels=int(sum(ignored for _, ignored in results)),
-        per_image=per_image)
-    with open(osp.join(data_root, stats_file), 'w') as f:
-        json.dump(stats, f, indent=1)
-    return stats
+    return convert_label_folder(
+        osp.join(data_root, label_dir), convert_label_file,
+        GTA5Dataset.METAINFO['classes'], osp.join(data_root, stats_file),
+        nproc=nproc, desc='gta5 labels',
+        layout='<data_root>/images/*.png and <data_root>/labels/*.png')
 
 
 @DATASETS.register_module()
@@ -154,6 +121,9 @@ class GTA5Dataset(BaseSegDataset):
         **kwargs: Passed to :class:`mmseg.datasets.BaseSegDataset`.
     """
     METAINFO = CityscapesDataset.METAINFO
+    #: Quoted in the errors (subclasses for other converted sources set them).
+    LAYOUT = '<data_root>/images/00001.png'
+    CONVERTER = 'tools/dataset_converters/gta5.py'
 
     def __init__(self,
                  img_suffix: str = '.png',
@@ -184,11 +154,12 @@ class GTA5Dataset(BaseSegDataset):
         check_data_dirs(type(self).__name__, None, self.data_prefix)
         data_list = super().load_data_list()
         img_dir = self.data_prefix.get('img_path', '')
+        name = type(self).__name__
         if not data_list:
             raise FileNotFoundError(
-                f'GTA5Dataset found no "*{self.img_suffix}" images in '
+                f'{name} found no "*{self.img_suffix}" images in '
                 f'{img_dir!r}; check data_root/data_prefix (expected '
-                'layout: <data_root>/images/00001.png).')
+                f'layout: {self.LAYOUT}).')
         if self.data_prefix.get('seg_map_path') and self.backend_args is None:
             missing = [
                 info['seg_map_path'] for info in data_list
@@ -196,8 +167,8 @@ class GTA5Dataset(BaseSegDataset):
             ]
             if missing:
                 raise FileNotFoundError(
-                    f'GTA5Dataset: {len(missing)} of {len(data_list)} label '
+                    f'{name}: {len(missing)} of {len(data_list)} label '
                     f'maps are missing, e.g. {missing[0]!r}. Convert the '
-                    'GTA5 label ids to train ids first: python '
-                    'tools/dataset_converters/gta5.py <data_root>')
+                    'label ids to train ids first: python '
+                    f'{self.CONVERTER} <data_root>')
         return data_list

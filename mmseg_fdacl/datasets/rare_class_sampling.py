@@ -6,12 +6,30 @@ source pixels that belong to ``c``, then an image uniformly among the images
 holding more than ``min_pixels`` pixels of ``c`` (strictly, as DAFormer). Optionally the source crop is
 redrawn until it holds enough pixels of ``c`` (the rare-class-aware crop).
 
+The threshold. DAFormer's ``min_pixels=3000`` is an absolute count on the
+label maps at the resolution the statistics were taken at (GTA5's
+1914x1052 frames: 3000 px are 0.15% of a frame), and the crop must hold
+``min_crop_ratio * min_pixels`` = 1500 px of the class (0.57% of a 512x512
+crop). On small images such a count excludes every image of a class
+(DAFormer#60: 250x484 medical images). ``min_pixels_fraction`` states the
+rule relative to image size instead: an image is a candidate for ``c`` when
+``c`` covers more than ``min_pixels_fraction`` of its labeled pixels (the
+row sum of its ``per_image`` entry), and the crop must hold
+``min_crop_ratio * min_pixels_fraction`` of the crop's labeled pixels. Left
+at None (the default) the absolute ``min_pixels`` applies, DAFormer's
+behaviour; ``min_pixels_fraction=0.0015`` reproduces DAFormer's threshold
+on full GTA5 frames for any image size. A class that has labeled pixels but
+no image above the threshold is an error naming the class and the
+statistics file (DAFormer would fail drawing from an empty list); classes
+without any pixel (e.g. SYNTHIA's terrain, truck, train) are never drawn.
+
 The idea and the formula are DAFormer's (``mmseg/datasets/uda_dataset.py`` of
 lhoyer/DAFormer); unlike there, a draw is a pure function of
 ``(seed, pass, index)`` rather than of numpy's global state, so every loader
 worker, every rank and a resumed run draw the same images. The statistics are
-the ``class_stats.json`` written by :func:`mmseg_fdacl.datasets.gta5.
-convert_gta5_labels` (``tools/dataset_converters/gta5.py``).
+the ``class_stats.json`` written by :mod:`mmseg_fdacl.datasets.class_stats`
+(``tools/dataset_converters/class_stats.py CONFIG`` for any dataset; the
+GTA5 and SYNTHIA converters write it too).
 """
 import json
 import os.path as osp
@@ -19,9 +37,11 @@ from typing import Any, Callable, Dict, List, Optional, Sequence, Tuple
 
 import numpy as np
 
+from .class_stats import stats_key
+
 __all__ = [
     'RARE_CLASS_SAMPLING_DEFAULTS', 'check_rare_class_sampling',
-    'rare_class_probabilities', 'rare_class_candidates',
+    'rare_class_probabilities', 'image_thresholds', 'rare_class_candidates',
     'draw_rare_class_sample', 'rare_class_crop', 'load_class_stats',
     'RareClassSampler'
 ]
@@ -32,6 +52,7 @@ RARE_CLASS_SAMPLING_DEFAULTS: Dict[str, Any] = dict(
     class_stats='class_stats.json',
     temperature=0.01,
     min_pixels=3000,
+    min_pixels_fraction=None,
     min_crop_ratio=0.5)
 
 # How often the source pipeline is rerun for a crop holding the drawn class
@@ -40,7 +61,8 @@ MAX_RECROPS = 10
 # Tells the draws apart from UDADataset's target pairing, which seeds its
 # generator with the same (seed, epoch, index) words.
 _SPAWN_KEY = (0x524353, )
-_CONVERTER = 'python tools/dataset_converters/gta5.py <source data_root>'
+_CONVERTER = ('python tools/dataset_converters/class_stats.py CONFIG (or '
+              'tools/dataset_converters/gta5.py / synthia.py <data_root>)')
 
 
 def check_rare_class_sampling(cfg: dict) -> Dict[str, Any]:
@@ -71,6 +93,13 @@ def check_rare_class_sampling(cfg: dict) -> Dict[str, Any]:
             f"converter's class_stats.json, got {out['class_stats']!r}.")
     _check_temperature(out['temperature'])
     _check_min_pixels(out['min_pixels'])
+    _check_min_pixels_fraction(out['min_pixels_fraction'])
+    if out['min_pixels_fraction'] is not None and 'min_pixels' in cfg:
+        raise ValueError(
+            '`rare_class_sampling`: give either `min_pixels` (an absolute '
+            'count) or `min_pixels_fraction` (a share of each image), not '
+            f"both; got min_pixels={cfg['min_pixels']!r}, "
+            f"min_pixels_fraction={cfg['min_pixels_fraction']!r}.")
     _check_min_crop_ratio(out['min_crop_ratio'])
     out['temperature'] = float(out['temperature'])
     out['min_crop_ratio'] = float(out['min_crop_ratio'])
@@ -89,6 +118,16 @@ def _check_min_pixels(min_pixels: Any) -> None:
             min_pixels, int) or min_pixels < 1:
         raise ValueError('`rare_class_sampling.min_pixels` must be an int '
                          f'>= 1, got {min_pixels!r}.')
+
+
+def _check_min_pixels_fraction(fraction: Any) -> None:
+    if fraction is None:
+        return
+    if isinstance(fraction, bool) or not isinstance(
+            fraction, (int, float)) or not 0 < fraction < 1:
+        raise ValueError('`rare_class_sampling.min_pixels_fraction` must be '
+                         'a number in (0, 1) or None, got '
+                         f'{fraction!r}.')
 
 
 def _check_min_crop_ratio(ratio: Any) -> None:
@@ -138,14 +177,39 @@ def rare_class_probabilities(pixel_counts: Sequence[int],
     return probs / probs.sum()
 
 
+def image_thresholds(per_image: np.ndarray, min_pixels: int = 3000,
+                     min_pixels_fraction: Optional[float] = None
+                     ) -> np.ndarray:
+    """The pixel count each image must exceed to be a class's candidate.
+
+    Args:
+        per_image (np.ndarray): ``(num_images, num_classes)`` pixel counts.
+        min_pixels (int): The absolute threshold. Default: 3000.
+        min_pixels_fraction (float, optional): Instead, this share of each
+            image's labeled pixels. Default: None.
+
+    Returns:
+        np.ndarray: float64 threshold per image.
+    """
+    per_image = np.asarray(per_image)
+    if min_pixels_fraction is None:
+        return np.full(len(per_image), float(min_pixels))
+    _check_min_pixels_fraction(min_pixels_fraction)
+    return min_pixels_fraction * per_image.sum(axis=1).astype(np.float64)
+
+
 def rare_class_candidates(per_image: np.ndarray,
-                          min_pixels: int = 3000) -> List[np.ndarray]:
-    """Per class, the images holding more than ``min_pixels`` of it.
+                          min_pixels: int = 3000,
+                          min_pixels_fraction: Optional[float] = None
+                          ) -> List[np.ndarray]:
+    """Per class, the images holding more than the threshold of it.
 
     Args:
         per_image (np.ndarray): ``(num_images, num_classes)`` pixel counts.
         min_pixels (int): Fewest pixels of a class that make an image a
             candidate for it. Default: 3000.
+        min_pixels_fraction (float, optional): Instead, the share of the
+            image's labeled pixels the class must exceed. Default: None.
 
     Returns:
         list[np.ndarray]: For each class, the sorted image indices (empty
@@ -156,8 +220,9 @@ def rare_class_candidates(per_image: np.ndarray,
     if per_image.ndim != 2:
         raise ValueError('per_image must be a (num_images, num_classes) '
                          f'array, got shape {per_image.shape}.')
+    thresholds = image_thresholds(per_image, min_pixels, min_pixels_fraction)
     # Strictly more, as DAFormer's ``samples_with_class``.
-    return [np.flatnonzero(per_image[:, c] > min_pixels)
+    return [np.flatnonzero(per_image[:, c] > thresholds)
             for c in range(per_image.shape[1])]
 
 
@@ -184,7 +249,10 @@ def draw_rare_class_sample(rng: np.random.Generator, probs: np.ndarray,
 
 def rare_class_crop(load: Callable[[], dict], class_id: int,
                     min_pixels: float,
-                    max_tries: int = MAX_RECROPS) -> dict:
+                    max_tries: int = MAX_RECROPS,
+                    *,
+                    min_fraction: Optional[float] = None,
+                    ignore_index: int = 255) -> dict:
     """Rerun a random-crop pipeline until the crop holds a class.
 
     Args:
@@ -194,12 +262,16 @@ def rare_class_crop(load: Callable[[], dict], class_id: int,
         min_pixels (float): Pixels of ``class_id`` that are enough; 0 keeps
             the first crop.
         max_tries (int): Crops drawn after the first at most. Default: 10.
+        min_fraction (float, optional): Instead of ``min_pixels``, the share
+            of the crop's labeled pixels that is enough. Default: None.
+        ignore_index (int): Not a labeled pixel. Default: 255.
 
     Returns:
         dict: The first sample with enough pixels, else the last one.
     """
     item = load()
-    for _ in range(max_tries if min_pixels > 0 else 0):
+    enabled = min_pixels > 0 if min_fraction is None else min_fraction > 0
+    for _ in range(max_tries if enabled else 0):
         data_sample = item.get('data_samples')
         seg = getattr(data_sample, 'gt_sem_seg', None)
         if seg is None:
@@ -208,29 +280,36 @@ def rare_class_crop(load: Callable[[], dict], class_id: int,
                 '`data_samples.gt_sem_seg`; put LoadAnnotations and '
                 'PackSegInputs in the source pipeline, or set '
                 '`rare_class_sampling.min_crop_ratio=0`.')
+        enough = min_pixels if min_fraction is None else (
+            min_fraction * int((seg.data != ignore_index).sum()))
         # Strictly more, as DAFormer's rare-class crop.
-        if int((seg.data == class_id).sum()) > min_pixels:
+        if int((seg.data == class_id).sum()) > enough:
             break
         item = load()
     return item
 
 
-def _stats_key(seg_map_path: str, seg_map_suffix: str) -> Tuple[str, ...]:
+def _stats_key(seg_map_path: str, seg_map_suffix: str,
+               seg_root: Optional[str] = None) -> Tuple[str, ...]:
     """Names a label map may have in ``per_image``.
 
-    The converter keys the label-id file it read (``00001.png``); the
-    dataset reads the train-id map it wrote (``00001_labelTrainIds.png``).
+    :func:`~mmseg_fdacl.datasets.class_stats.dataset_class_stats` keys the
+    path below the label folder (``city/name.png``); the GTA5 and SYNTHIA
+    converters key the label-id file they read (``00001.png``) while the
+    dataset reads the train-id map they wrote (``00001_labelTrainIds.png``).
     """
     name = osp.basename(seg_map_path)
+    keys = [stats_key(seg_map_path, seg_root), name]
     if seg_map_suffix and name.endswith(seg_map_suffix) and (
             name != seg_map_suffix):
-        return name, name[:-len(seg_map_suffix)] + '.png'
-    return name,
+        keys.append(name[:-len(seg_map_suffix)] + '.png')
+    return tuple(dict.fromkeys(keys))
 
 
 def load_class_stats(path: str, seg_map_paths: Sequence[str],
                      classes: Sequence[str],
-                     seg_map_suffix: str = '') -> np.ndarray:
+                     seg_map_suffix: str = '',
+                     seg_root: Optional[str] = None) -> np.ndarray:
     """Per-image class pixel counts of a dataset, from ``class_stats.json``.
 
     Args:
@@ -240,6 +319,8 @@ def load_class_stats(path: str, seg_map_paths: Sequence[str],
             with ``seg_map_suffix`` replaced by ``.png``).
         classes (Sequence[str]): The dataset's class names.
         seg_map_suffix (str): The dataset's label-map suffix. Default: ''.
+        seg_root (str, optional): The dataset's label folder; keys are
+            looked up relative to it first. Default: None.
 
     Returns:
         np.ndarray: int64 ``(len(seg_map_paths), len(classes))`` counts.
@@ -271,7 +352,7 @@ def load_class_stats(path: str, seg_map_paths: Sequence[str],
             f'{classes}; {rerun}')
     rows = []
     for seg_map_path in seg_map_paths:
-        keys = _stats_key(seg_map_path, seg_map_suffix)
+        keys = _stats_key(seg_map_path, seg_map_suffix, seg_root)
         key = next((k for k in keys if k in per_image), None)
         if key is None:
             raise ValueError(
@@ -297,13 +378,21 @@ class RareClassSampler:
         temperature (float): Softmax temperature. Default: 0.01.
         min_pixels (int): Fewest pixels of a class for an image to be drawn
             for it. Default: 3000.
-        min_crop_ratio (float): The crop should hold
-            ``min_crop_ratio * min_pixels`` pixels of the drawn class; 0
-            turns the rare-class crop off. Default: 0.5.
+        min_pixels_fraction (float, optional): Instead, the share of an
+            image's labeled pixels (module docstring). Default: None.
+        min_crop_ratio (float): The crop should hold ``min_crop_ratio`` times
+            the threshold of the drawn class; 0 turns the rare-class crop
+            off. Default: 0.5.
+        classes (Sequence[str], optional): Class names, for messages.
+        image_names (Sequence[str], optional): Label map of each row, for
+            messages.
+        stats_file (str, optional): Where ``per_image`` came from, for
+            messages.
 
     Raises:
-        ValueError: If a setting is out of range or no class has an image
-            with ``min_pixels`` pixels.
+        ValueError: If a setting is out of range, or a class with labeled
+            pixels has no image above the threshold (naming the class and
+            the statistics file).
     """
 
     def __init__(self,
@@ -311,31 +400,74 @@ class RareClassSampler:
                  *,
                  temperature: float = 0.01,
                  min_pixels: int = 3000,
-                 min_crop_ratio: float = 0.5) -> None:
+                 min_pixels_fraction: Optional[float] = None,
+                 min_crop_ratio: float = 0.5,
+                 classes: Optional[Sequence[str]] = None,
+                 image_names: Optional[Sequence[str]] = None,
+                 stats_file: Optional[str] = None) -> None:
         _check_min_crop_ratio(min_crop_ratio)
         self.temperature = temperature
         self.min_pixels = min_pixels
+        self.min_pixels_fraction = min_pixels_fraction
         self.min_crop_ratio = min_crop_ratio
         per_image = np.asarray(per_image, dtype=np.int64)
-        self.candidates = rare_class_candidates(per_image, min_pixels)
-        available = [len(c) > 0 for c in self.candidates]
-        if not any(available):
+        self.candidates = rare_class_candidates(per_image, min_pixels,
+                                                min_pixels_fraction)
+        present = per_image.sum(axis=0) > 0
+        for c in np.flatnonzero(present):
+            if not len(self.candidates[c]):
+                self._raise_no_candidate(per_image, int(c), classes,
+                                         image_names, stats_file)
+        if not present.any():
             raise ValueError(
-                'rare class sampling: no source image holds '
-                f'`min_pixels`={min_pixels} pixels of any class (the largest '
-                f'count is {int(per_image.max(initial=0))}); lower '
-                '`rare_class_sampling.min_pixels`.')
+                'rare class sampling: the class statistics '
+                f'{stats_file or ""!r} hold no labeled pixel; recompute them '
+                f'with `{_CONVERTER}`.')
         self.probs = rare_class_probabilities(per_image.sum(axis=0),
-                                              temperature, available)
+                                              temperature, present)
+
+    def _threshold_text(self) -> str:
+        if self.min_pixels_fraction is None:
+            return f'`min_pixels`={self.min_pixels} pixels'
+        return (f'`min_pixels_fraction`={self.min_pixels_fraction} of its '
+                'labeled pixels')
+
+    def _raise_no_candidate(self, per_image: np.ndarray, c: int,
+                            classes: Optional[Sequence[str]],
+                            image_names: Optional[Sequence[str]],
+                            stats_file: Optional[str]) -> None:
+        name = classes[c] if classes is not None else f'class {c}'
+        best = int(per_image[:, c].argmax())
+        where = image_names[best] if image_names is not None else \
+            f'image {best}'
+        share = per_image[best, c] / max(int(per_image[best].sum()), 1)
+        raise ValueError(
+            f'rare class sampling: class {name!r} (id {c}) has '
+            f'{int(per_image[:, c].sum())} pixels in the class statistics '
+            f'{stats_file or ""!r}, but no image holds more than '
+            f'{self._threshold_text()} of it (the most: '
+            f'{int(per_image[best, c])} pixels, {share:.5f} of the labeled '
+            f'pixels, in {where!r}); lower `rare_class_sampling.min_pixels`'
+            ', or set `min_pixels_fraction` below that share for images of '
+            'this size.')
 
     @property
     def min_crop_pixels(self) -> float:
-        """Pixels of the drawn class that make a crop good enough."""
+        """Pixels of the drawn class that make a crop good enough (absolute
+        rule; with ``min_pixels_fraction`` see :attr:`min_crop_fraction`)."""
         return self.min_crop_ratio * self.min_pixels
 
-    def settings(self) -> Dict[str, float]:
+    @property
+    def min_crop_fraction(self) -> Optional[float]:
+        """Share of a crop's labeled pixels that is enough, or None."""
+        if self.min_pixels_fraction is None:
+            return None
+        return self.min_crop_ratio * self.min_pixels_fraction
+
+    def settings(self) -> Dict[str, Any]:
         """What the draws depend on besides the statistics."""
         return dict(temperature=self.temperature, min_pixels=self.min_pixels,
+                    min_pixels_fraction=self.min_pixels_fraction,
                     min_crop_ratio=self.min_crop_ratio)
 
     def draw(self, seed: int, epoch: int, idx: int) -> Tuple[int, int]:
@@ -358,7 +490,8 @@ class RareClassSampler:
                 in its data infos.
             class_stats (str): Path, absolute or relative to the dataset's
                 ``data_root``.
-            **settings: ``temperature``, ``min_pixels``, ``min_crop_ratio``.
+            **settings: ``temperature``, ``min_pixels``,
+                ``min_pixels_fraction``, ``min_crop_ratio``.
 
         Returns:
             RareClassSampler: The sampler over the dataset's indices.
@@ -369,12 +502,16 @@ class RareClassSampler:
             dataset.get_data_info(i)['seg_map_path']
             for i in range(len(dataset))
         ]
-        per_image = load_class_stats(path, seg_maps,
-                                     dataset.metainfo['classes'],
-                                     getattr(dataset, 'seg_map_suffix', ''))
-        return cls(per_image, **settings)
+        prefix = getattr(dataset, 'data_prefix', {}) or {}
+        classes = dataset.metainfo['classes']
+        per_image = load_class_stats(path, seg_maps, classes,
+                                     getattr(dataset, 'seg_map_suffix', ''),
+                                     prefix.get('seg_map_path'))
+        return cls(per_image, classes=classes, stats_file=path,
+                   image_names=seg_maps, **settings)
 
     def __repr__(self) -> str:
         return (f'{self.__class__.__name__}(temperature={self.temperature}, '
                 f'min_pixels={self.min_pixels}, '
+                f'min_pixels_fraction={self.min_pixels_fraction}, '
                 f'min_crop_ratio={self.min_crop_ratio})')

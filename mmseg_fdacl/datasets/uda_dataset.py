@@ -73,8 +73,10 @@ class UDADataset(PassNumberedDataset):
             source index ``idx``; keys (defaults): ``class_stats``
             ('class_stats.json', the converter's statistics, relative to
             the source ``data_root`` or absolute), ``temperature`` (0.01),
-            ``min_pixels`` (3000), ``min_crop_ratio`` (0.5; 0 keeps the
-            first crop). The draw is seeded by ``(seed, epoch, idx)``, the
+            ``min_pixels`` (3000) or ``min_pixels_fraction`` (None; a
+            share of each image's labeled pixels, for images of any size,
+            see :mod:`~mmseg_fdacl.datasets.rare_class_sampling`),
+            ``min_crop_ratio`` (0.5; 0 keeps the first crop). The draw is seeded by ``(seed, epoch, idx)``, the
             target pairing stays that of position ``idx``. Default: None
             (off).
         lazy_init (bool): Defer :meth:`full_init` (and the pseudo-label
@@ -225,8 +227,11 @@ class UDADataset(PassNumberedDataset):
 
     def _rare_class_settings(self) -> Optional[Dict[str, Any]]:
         cfg = self.rare_class_sampling
+        # Unset options are left out, so checkpoints saved before an option
+        # existed resume unchanged.
         return None if cfg is None else {
-            k: v for k, v in cfg.items() if k != 'class_stats'}
+            k: v for k, v in cfg.items()
+            if k != 'class_stats' and v is not None}
 
     def load_state_dict(self, state: Dict[str, Any]) -> None:
         """Restore what :meth:`state_dict` returned."""
@@ -373,9 +378,12 @@ class UDADataset(PassNumberedDataset):
         if class_id is None:
             item = dict(self.source[idx])
         else:
+            sampler = self.rare_class_sampler
             item = dict(rare_class_crop(
                 lambda: self.source[s_idx], class_id,
-                self.rare_class_sampler.min_crop_pixels))
+                sampler.min_crop_pixels,
+                min_fraction=sampler.min_crop_fraction,
+                ignore_index=getattr(self.source, 'ignore_index', 255)))
         trg = self._target_item(
             self.target_index(idx, self.epoch + num_passes))
         item['target_inputs'] = trg['inputs']

@@ -359,7 +359,7 @@ def test_bad_stats_are_named(trees, tmp_path):
             _dataset(trees, rcs=bad, lazy_init=True)
     assert check_rare_class_sampling({}) == dict(
         class_stats='class_stats.json', temperature=0.01, min_pixels=3000,
-        min_crop_ratio=0.5)
+        min_pixels_fraction=None, min_crop_ratio=0.5)
 
 
 def test_off_leaves_the_dataset_unchanged(trees):

@@ -20,7 +20,7 @@ from tests.helpers import (make_cityscapes_tree, make_gta5_tree,
 ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 CONFIGS = sorted(
     osp.relpath(p, ROOT) for pattern in (
-        'configs/fdacl/deeplabv2_r101-d8_*512x512.py',
+        'configs/fdacl/deeplabv2_r101-d8_*_gta5-512x512_cityscapes-512x512.py',
         'configs/fdacl/demo/online_*.py')
     for p in glob.glob(osp.join(ROOT, pattern)))
 CROP = (32, 32)

@@ -2,7 +2,8 @@
 
 Writes ``labels/*_labelTrainIds.png`` next to each ``labels/*.png`` (the 19
 evaluated classes as 0..18, every other id as 255) and ``class_stats.json``
-in DATA_ROOT with per-image and total pixel counts per class.
+in DATA_ROOT with per-image and total pixel counts per class (resumable:
+a killed run continues), and prints the per-class pixel table.
 
 Example::
 
@@ -11,6 +12,7 @@ Example::
 import argparse
 import os.path as osp
 
+from mmseg_fdacl.datasets.class_stats import format_class_stats
 from mmseg_fdacl.datasets.gta5 import convert_gta5_labels
 
 
@@ -30,6 +32,7 @@ def main() -> None:
     if args.nproc < 1:
         raise SystemExit(f'--nproc must be >= 1, got {args.nproc}')
     stats = convert_gta5_labels(args.data_root, nproc=args.nproc)
+    print(format_class_stats(stats))
     total = sum(stats['pixel_counts']) + stats['ignored_pixels']
     share = 100.0 * stats['ignored_pixels'] / max(total, 1)
     print(f'\nConverted {stats["num_images"]} label maps in '

@@ -1,0 +1,11 @@
+# MIC (Hoyer et al., CVPR 2023) on DAFormer's recipe with DeepLabV2 for
+# Cityscapes -> Dark Zurich: the daformer-recipe leaf plus masked image consistency (64x64
+# blocks, 70% masked, weight 1; configs/_base_/uda/mic.py).
+# Not yet reproduced with this project (no GPU run so far; see docs/data.md).
+_base_ = [
+    './deeplabv2_r101-d8_daformer-recipe_1xb2-40k_cityscapes-512x512_dark-zurich-512x512.py',
+    '../_base_/uda/mic.py',
+]
+custom_imports = dict(imports=['mmseg_fdacl'], allow_failed_imports=False)
+default_scope = 'mmseg'
+model = dict(**_base_.mic_masking)
