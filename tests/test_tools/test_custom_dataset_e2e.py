@@ -21,6 +21,7 @@ from mmengine.config import Config
 from mmengine.runner import Runner
 
 from mmseg_fdacl.datasets.checks import LabelValueError
+from mmseg_fdacl.datasets.class_stats import dataset_class_stats
 from mmseg_fdacl.datasets.custom_config import write_custom_configs
 from mmseg_fdacl.datasets.dataset_check import check_config
 from mmseg_fdacl.demo.custom_folders import (EXAMPLE_CLASSES,
@@ -183,8 +184,15 @@ def test_written_configs_check_and_train_in_process(tmp_path):
         'SelfTrainingEncoderDecoder'
     assert not [f for r in check_config(Config.fromfile(paths['stage1']))
                 for f in r.faults]
+    # class statistics, then DACS with rare class sampling as the page says
+    stats = dataset_class_stats(
+        Config.fromfile(paths['dacs']).train_dataloader.dataset.source)
+    assert osp.isfile(osp.join(root, 'source', 'class_stats.json'))
+    assert sum(stats['pixel_counts']) == 6 * H * W
     cfg = _cfg(paths['dacs'], tmp_path, extra='')
     cfg.val_cfg = cfg.val_dataloader = cfg.val_evaluator = None
+    cfg.train_dataloader.dataset.rare_class_sampling = dict(
+        class_stats='class_stats.json', min_pixels_fraction=0.0015)
     Runner.from_cfg(cfg).train()
     assert osp.isfile(osp.join(cfg.work_dir, 'iter_1.pth'))
 
