@@ -150,7 +150,7 @@ def invalid_label_values(label, num_classes: int,
 
 def label_value_message(path: str, bad: Dict[int, int], num_classes: int,
                         ignore_index: int = 255, what: str = 'label map',
-                        max_values: int = 8) -> str:
+                        max_values: int = 8, in_report: bool = False) -> str:
     """The error text for :func:`invalid_label_values`' findings.
 
     Args:
@@ -160,6 +160,8 @@ def label_value_message(path: str, bad: Dict[int, int], num_classes: int,
         ignore_index (int): The ignored value.
         what (str): What the file is, e.g. ``'pseudo label'``.
         max_values (int): How many values to list.
+        in_report (bool): For a report line that names the file already:
+            no file, no pointer to the dataset check. Default: False.
 
     Returns:
         str: Names the file, the values, the valid range and the fix.
@@ -168,11 +170,13 @@ def label_value_message(path: str, bad: Dict[int, int], num_classes: int,
                       sorted(bad.items())[:max_values])
     more = '' if len(bad) <= max_values else \
         f' and {len(bad) - max_values} more'
-    return (f'{what} {path!r} holds value(s) {shown}{more}, which are '
-            f'neither a class id (0..{num_classes - 1} for {num_classes} '
-            f'classes) nor the ignore index {ignore_index}. Fix the file '
-            '(convert label ids to train ids, e.g. with the dataset '
-            'converter or a `label_map`), set such pixels to '
-            f'{ignore_index}, or add the missing classes to the metainfo '
-            '(and the model\'s num_classes); `python tools/check_dataset.py '
-            'CONFIG` lists every such file.')
+    head = 'holds' if in_report else f'{what} {path!r} holds'
+    tail = '' if in_report else (
+        '; `python tools/check_dataset.py CONFIG` lists every such file')
+    return (f'{head} value(s) {shown}{more}, which are neither a class id '
+            f'(0..{num_classes - 1} for {num_classes} classes) nor the '
+            f'ignore index {ignore_index}. Fix the file (convert label ids '
+            'to train ids, e.g. with the dataset converter or a '
+            f'`label_map`), set such pixels to {ignore_index}, or add the '
+            'missing classes to the metainfo (and the model\'s '
+            f'num_classes){tail}.')

@@ -92,6 +92,24 @@ class _Var:
         self.name = name
 
 
+def _root_and_prefix(images: str,
+                     labels: Optional[str]) -> Tuple[str, Dict[str, str]]:
+    """``data_root`` (the folders' common parent, where the class
+    statistics go) and ``data_prefix`` relative to it."""
+    dirs = [d.rstrip('/\\') for d in (images, labels) if d]
+    try:
+        root = osp.commonpath(dirs) if len(dirs) > 1 else osp.dirname(dirs[0])
+    except ValueError:  # absolute and relative mixed
+        root = ''
+    if root in dirs:  # labels inside the image folder (or the reverse)
+        root = osp.dirname(root)
+    rel = [osp.relpath(d, root) if root else d for d in dirs]
+    prefix = dict(img_path=rel[0])
+    if labels:
+        prefix['seg_map_path'] = rel[1]
+    return root, prefix
+
+
 def _data_fragment(name: str, classes: Sequence[str],
                    palette: List[List[int]], source_images: str,
                    source_labels: str, target_images: str,
@@ -108,11 +126,9 @@ def _data_fragment(name: str, classes: Sequence[str],
     pack = dict(type='PackSegInputs')
 
     def dataset(images, labels, suffix, pipeline):
-        prefix = dict(img_path=images)
-        if labels:
-            prefix['seg_map_path'] = labels
+        root, prefix = _root_and_prefix(images, labels)
         ds = dict(type='CustomSegDataset', metainfo=_Var('custom_metainfo'),
-                  data_root='', data_prefix=prefix, img_suffix=suffix)
+                  data_root=root, data_prefix=prefix, img_suffix=suffix)
         if labels:
             ds['seg_map_suffix'] = seg_map_suffix
         ds.update(ignore_index=ignore_index, pipeline=_Var(pipeline))

@@ -220,7 +220,8 @@ def check_sample(task: Dict[str, Any]) -> Tuple[List[Tuple[str, str, str]],
            if c and v >= n and v != ignore}
     if bad:
         faults.append(('label values', seg_path,
-                       label_value_message(seg_path, bad, n, ignore, what)))
+                       label_value_message(seg_path, bad, n, ignore, what,
+                                           in_report=True)))
     return faults, counts
 
 

@@ -21,6 +21,7 @@ from mmengine.config import Config
 from mmengine.runner import Runner
 
 from mmseg_fdacl.datasets.checks import LabelValueError
+from mmseg_fdacl.datasets.class_stats import dataset_class_stats
 from mmseg_fdacl.datasets.custom_config import write_custom_configs
 from mmseg_fdacl.datasets.dataset_check import check_config
 from mmseg_fdacl.demo.custom_folders import (EXAMPLE_CLASSES,
@@ -118,6 +119,19 @@ def test_custom_path_end_to_end(tmp_path):
     ckpt1 = osp.join(work1, 'iter_2.pth')
     assert osp.isfile(ckpt1)
 
+    # pseudo labels by hand (docs/custom_dataset.md), checked
+    own = str(tmp_path / 'own_pseudo_labels')
+    _run(['tools/generate_pseudo_labels.py', _tiny(tmp_path, stage1), ckpt1,
+          '--grayscale', '--out', own])
+    _, log = _run(['tools/check_dataset.py', stage1, '--pseudo-label-dir',
+                   own])
+    assert 'No fault found.' in log
+    os.remove(sorted(glob.glob(osp.join(own, '**', '*.png'),
+                               recursive=True))[0])
+    code, log = _run(['tools/check_dataset.py', stage1,
+                      '--pseudo-label-dir', own], ok=False)
+    assert code == 1 and 'missing pseudo label' in log
+
     # stage 2: PseudoLabelHook labels the target from stage 1, then trains
     work2 = str(tmp_path / 'work2')
     _, log = _run([
@@ -170,8 +184,15 @@ def test_written_configs_check_and_train_in_process(tmp_path):
         'SelfTrainingEncoderDecoder'
     assert not [f for r in check_config(Config.fromfile(paths['stage1']))
                 for f in r.faults]
+    # class statistics, then DACS with rare class sampling as the page says
+    stats = dataset_class_stats(
+        Config.fromfile(paths['dacs']).train_dataloader.dataset.source)
+    assert osp.isfile(osp.join(root, 'source', 'class_stats.json'))
+    assert sum(stats['pixel_counts']) == 6 * H * W
     cfg = _cfg(paths['dacs'], tmp_path, extra='')
     cfg.val_cfg = cfg.val_dataloader = cfg.val_evaluator = None
+    cfg.train_dataloader.dataset.rare_class_sampling = dict(
+        class_stats='class_stats.json', min_pixels_fraction=0.0015)
     Runner.from_cfg(cfg).train()
     assert osp.isfile(osp.join(cfg.work_dir, 'iter_1.pth'))
 
@@ -233,8 +254,10 @@ def test_stored_example_is_what_the_documented_command_writes(tmp_path):
         seg_map_suffix='_mask.png', crop_size=(48, 64),
         out_dir=str(tmp_path))
     here = osp.relpath(osp.join(ROOT, 'configs', '_base_'), str(tmp_path))
+    # the written files, plus the TensorBoard example of visualization.md
     assert sorted(os.listdir(stored)) == sorted(
-        osp.basename(p) for p in paths.values())
+        [osp.basename(p) for p in paths.values()] +
+        ['deeplabv2_coast_dacs_tb.py'])
     for path in paths.values():
         with open(path) as f, open(osp.join(stored, osp.basename(path))) as g:
             assert f.read().replace(here, '../../_base_') == g.read(), path

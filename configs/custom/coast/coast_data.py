@@ -59,10 +59,8 @@ test_pipeline = [
 source_dataset = dict(
     type='CustomSegDataset',
     metainfo=custom_metainfo,
-    data_root='',
-    data_prefix=dict(
-        img_path='data/coast/source/images',
-        seg_map_path='data/coast/source/labels'),
+    data_root='data/coast/source',
+    data_prefix=dict(img_path='images', seg_map_path='labels'),
     img_suffix='.jpg',
     seg_map_suffix='_mask.png',
     ignore_index=255,
@@ -70,8 +68,8 @@ source_dataset = dict(
 target_dataset = dict(
     type='CustomSegDataset',
     metainfo=custom_metainfo,
-    data_root='',
-    data_prefix=dict(img_path='data/coast/target/train'),
+    data_root='data/coast/target',
+    data_prefix=dict(img_path='train'),
     img_suffix='.jpg',
     ignore_index=255,
     pipeline=target_train_pipeline)
@@ -93,10 +91,8 @@ train_dataloader = dict(
 val_dataset = dict(
     type='CustomSegDataset',
     metainfo=custom_metainfo,
-    data_root='',
-    data_prefix=dict(
-        img_path='data/coast/target/val/images',
-        seg_map_path='data/coast/target/val/labels'),
+    data_root='data/coast/target/val',
+    data_prefix=dict(img_path='images', seg_map_path='labels'),
     img_suffix='.jpg',
     seg_map_suffix='_mask.png',
     ignore_index=255,
