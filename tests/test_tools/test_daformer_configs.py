@@ -147,3 +147,28 @@ def test_optimizer_groups_follow_daformer():
                              torch.nn.LayerNorm)
         expected = 0.0 if is_norm and not head else 0.01
         assert g['weight_decay'] == pytest.approx(expected), name
+
+
+_O = '_gta5-512x512_cityscapes-512x512.py'
+
+
+def test_deeplabv2_online_configs_use_daformers_deeplabv2():
+    for method in ('daformer-recipe_1xb2-40k', 'mic_1xb2-40k',
+                   'fda-cl-online_1xb2-40k'):
+        cfg = Config.fromfile(osp.join(
+            ROOT, f'configs/fdacl/deeplabv2_r101-d8_{method}{_O}'))
+        net, head = cfg.model.backbone, cfg.model.decode_head
+        assert net.type == 'ResNetV1c' and net.depth == 101, method
+        assert net.norm_cfg.requires_grad and not net.norm_eval, method
+        assert cfg.model.pretrained == 'checkpoints/resnet101_v1c.pth'
+        assert cfg.model.data_preprocessor.bgr_to_rgb, method
+        assert cfg.model.data_preprocessor.std == [58.395, 57.12, 57.375]
+        assert head.dilations == 'deeplabv2red', method
+        assert head.loss_decode.type == 'CrossEntropyLoss', method
+    mic = Config.fromfile(osp.join(
+        ROOT, f'configs/fdacl/deeplabv2_r101-d8_mic_1xb2-40k{_O}'))
+    assert mic.model.mask == dict(block_size=32, ratio=0.7, augment=True)
+    dacs = Config.fromfile(osp.join(
+        ROOT, f'configs/fdacl/deeplabv2_r101-d8_dacs_1xb2-250k{_O}'))
+    assert dacs.model.backbone.type == 'DeepLabV2ResNet'
+    assert dacs.model.decode_head.dilations == 'deeplabv2red'
