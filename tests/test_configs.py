@@ -133,10 +133,11 @@ def test_source_only_config_matches_published_setup():
 # {test data}, for every config of configs/fdacl/ but the short card names.
 # {algorithm}_{components}_{GxbN-Nk}_gta5-{size}_cityscapes-{size}.py: the
 # offline stages train on 1280x720 / 1024x512 frames, the online recipes on
-# 512x512 crops; G GPUs of N images each (the multi-GPU variants).
+# 512x512 crops (HRDA: 1024x1024 crops, tested at 2048x1024); G GPUs of N
+# images each (the multi-GPU variants).
 LONG_NAME = re.compile(r'[a-z0-9]+(_[a-z0-9.-]+)*_\d+xb\d+-\d+k'
-                       r'_gta5-(1280x720|512x512)_cityscapes-(1024x512|512x512)'
-                       r'\.py')
+                       r'_gta5-(1280x720|512x512|1024x1024)'
+                       r'_cityscapes-(1024x512|512x512|2048x1024)\.py')
 CARD_NAME = re.compile(
     r'(deeplabv2|enet|vgg16|daformer)_gta2cs_[a-z0-9.-]+\.py')
 
