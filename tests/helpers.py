@@ -38,6 +38,25 @@ def tiny_deeplabv2_cfg(num_classes: int = 19) -> dict:
         crop=None)
 
 
+def tiny_mit_daformer_cfg(num_classes: int = 19) -> dict:
+    """MiT with the DAFormer head, small enough for CPU tests.
+
+    The model base ``configs/_base_/models/daformer_sepaspp_mitb5.py`` with
+    embed_dims 8 (stage widths 8, 16, 40, 64), one layer per stage and a
+    16-channel head; the same layer types as MiT-B5 (sr ratios, separable
+    ASPP fusion, BN).
+    """
+    from mmengine.config import Config
+    model = Config.fromfile(osp.join(
+        osp.dirname(osp.dirname(osp.abspath(__file__))),
+        'configs/_base_/models/daformer_sepaspp_mitb5.py')).model
+    model.backbone.update(embed_dims=8, num_layers=[1, 1, 1, 1])
+    model.decode_head.update(in_channels=[8, 16, 40, 64], channels=16,
+                             embed_dims=16, num_classes=num_classes)
+    return dict(backbone=model.backbone.to_dict(),
+                decode_head=model.decode_head.to_dict())
+
+
 def _random_scene(rng: np.random.Generator, size: Tuple[int, int],
                   num_classes: int) -> Tuple[np.ndarray, np.ndarray]:
     """Blocky random train-id map and a BGR image whose color follows it."""

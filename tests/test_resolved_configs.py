@@ -80,13 +80,18 @@ SAME_AS.update({
     f'fdacl/deeplabv2_r101-d8_mic_1xb2-40k{_O}',
     'fdacl/deeplabv2_gta2cs_fda-cl-online.py':
     f'fdacl/deeplabv2_r101-d8_fda-cl-online_1xb2-40k{_O}',
+    'fdacl/daformer_gta2cs_mit-b5.py':
+    f'fdacl/daformer_mit-b5_1xb2-40k{_O}',
 })
 # Top-level variables added since the store that only carry a block to the
 # key that uses it: the method fragments of configs/_base_/uda/ hand theirs
 # to the leaves as `uda_model` (a base cannot define `model`, the model base
 # does), and the switch blocks merged into it (`mic_masking`, the method's
-# `method_contrast`). Nothing reads them; they are left out before comparing.
-CARRIERS = {'uda_model', 'mic_masking', 'method_contrast'}
+# `method_contrast`), and the head's SyncBN block of the multi-GPU DAFormer
+# leaves (`daformer_head_syncbn`, `syncbn`). Nothing reads them; they are
+# left out before comparing.
+CARRIERS = {'uda_model', 'mic_masking', 'method_contrast',
+            'daformer_head_syncbn', 'syncbn'}
 
 RUNNABLE = sorted(
     osp.relpath(p, CONFIGS) for p in glob.glob(

@@ -19,7 +19,7 @@ from mmengine.runner import load_checkpoint
 from torch import nn
 
 from mmseg.registry import MODELS
-from mmseg_fdacl.utils.reference_weights import (
+from mmseg_fdacl.converters.deeplabv2_weights import (
     ReferenceCheckpointError, convert_checkpoint, convert_fda_state_dict,
     convert_init_state_dict, load_reference_state_dict,
     reference_classifier_keys, reference_trunk_shapes, unwrap_state_dict)

@@ -47,9 +47,11 @@ def _shrink_pipeline(pipeline):
         pipeline.insert(-1, dict(type='RandomCrop', crop_size=CROP))
 
 
-def _tiny(path, data, work_dir):
+def _tiny(path, data, work_dir, tiny=None):
+    """``path`` with the tiny DeepLabV2 (or the ``tiny`` backbone and decode
+    head), generated data, 2 iterations, no validation."""
     cfg = Config.fromfile(osp.join(ROOT, path))
-    tiny = tiny_deeplabv2_cfg()
+    tiny = tiny or tiny_deeplabv2_cfg()
     model = cfg.model
     model.backbone = tiny['backbone']
     model.decode_head = tiny['decode_head']

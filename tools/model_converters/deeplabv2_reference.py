@@ -2,7 +2,7 @@
 
 The key layout is ``model/deeplab.py`` of YanchaoYang/FDA (shared by
 AdaptSegNet, ADVENT and DACS); the work is done by
-:mod:`mmseg_fdacl.utils.reference_weights`. Nothing is downloaded.
+:mod:`mmseg_fdacl.converters.deeplabv2_weights`. Nothing is downloaded.
 
 Examples::
 
@@ -25,7 +25,7 @@ from typing import List, Optional
 sys.path.insert(0,
                 osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__)))))
 
-from mmseg_fdacl.utils.reference_weights import (  # noqa: E402
+from mmseg_fdacl.converters.deeplabv2_weights import (  # noqa: E402
     CITYSCAPES_CLASSES, ReferenceCheckpointError, convert_checkpoint)
 
 

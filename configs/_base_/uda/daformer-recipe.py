@@ -21,4 +21,5 @@ uda_model = dict(
 custom_hooks = [dict(type='MeanTeacherHook', alpha=0.999, evaluate='student')]
 # Leaves give it to the UDADataset (train_dataloader.dataset).
 rare_class_sampling = dict(
-    class_stats='class_stats.json', temperature=0.01, min_pixels=3000)
+    class_stats='class_stats.json', temperature=0.01, min_pixels=3000,
+    min_crop_ratio=0.5)

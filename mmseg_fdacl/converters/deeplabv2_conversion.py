@@ -1,23 +1,23 @@
 """Convert reference DeepLabV2 state dicts, in memory, to MMSeg key names.
 
 The input is a dict of tensors in the layout of
-:mod:`mmseg_fdacl.utils.reference_layout`: the ImageNet initialization
+:mod:`mmseg_fdacl.converters.deeplabv2_layout`: the ImageNet initialization
 (``Scale.<name>``) or an FDA release (``<name>``). Everything is checked
-first (:mod:`mmseg_fdacl.utils.reference_diagnosis`), then the trunk is
+first (:mod:`mmseg_fdacl.converters.deeplabv2_diagnosis`), then the trunk is
 copied under MMSeg's names and the classifier ``layer5`` is either written as
 ``DLV2Head``'s ``aspp_modules`` or dropped. Files are read and written by
-:mod:`mmseg_fdacl.utils.reference_weights`.
+:mod:`mmseg_fdacl.converters.deeplabv2_weights`.
 """
 from collections import OrderedDict
 from typing import Any, Dict, List, Mapping, Tuple
 
 import torch
 
-from .reference_diagnosis import (NOT_DLV2, ReferenceCheckpointError,
+from .deeplabv2_diagnosis import (NOT_DLV2, ReferenceCheckpointError,
                                   check_head_classes, checkpoint_hint,
                                   classifier_classes, format_listing,
                                   layout_problems)
-from .reference_layout import (BN_ENTRIES, CITYSCAPES_CLASSES, INIT_PREFIX,
+from .deeplabv2_layout import (BN_ENTRIES, CITYSCAPES_CLASSES, INIT_PREFIX,
                                NUM_BATCHES_TRACKED, classifier_target,
                                reference_bn_names, reference_classifier_keys,
                                reference_trunk_shapes)
@@ -111,7 +111,7 @@ def _copy_trunk(names: Mapping[str, torch.Tensor],
 
     Args:
         names (Mapping[str, Tensor]): Keys ``<name>``, already checked by
-            :func:`~mmseg_fdacl.utils.reference_diagnosis.layout_problems`.
+            :func:`~mmseg_fdacl.converters.deeplabv2_diagnosis.layout_problems`.
         prefix (str): ``'backbone.'`` for a whole segmentor, else ``''``.
 
     Returns:

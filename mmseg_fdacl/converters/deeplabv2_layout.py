@@ -4,7 +4,7 @@ The layout is ``model/deeplab.py`` of YanchaoYang/FDA (the AdaptSegNet
 layout, shared by ADVENT and DACS): a ResNet-101 trunk whose module paths
 equal MMSeg's ``ResNet`` parameter names, and a classifier ``layer5`` of
 :data:`NUM_ASPP_BRANCHES` dilated 3x3 convolutions. Nothing here reads or
-writes a file; :mod:`mmseg_fdacl.utils.reference_weights` checks checkpoints
+writes a file; :mod:`mmseg_fdacl.converters.deeplabv2_weights` checks checkpoints
 against it.
 """
 from collections import OrderedDict

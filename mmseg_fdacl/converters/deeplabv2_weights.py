@@ -18,10 +18,10 @@ layout; anything else is refused with an error that names the key.
 This module reads and writes the files. The work is split by
 responsibility, and every public name is re-exported here:
 
-* :mod:`mmseg_fdacl.utils.reference_layout`: the key/shape layout;
-* :mod:`mmseg_fdacl.utils.reference_diagnosis`: the checks, and the errors
+* :mod:`mmseg_fdacl.converters.deeplabv2_layout`: the key/shape layout;
+* :mod:`mmseg_fdacl.converters.deeplabv2_diagnosis`: the checks, and the errors
   that explain a refusal;
-* :mod:`mmseg_fdacl.utils.reference_conversion`: the in-memory renaming.
+* :mod:`mmseg_fdacl.converters.deeplabv2_conversion`: the in-memory renaming.
 
 Command line: ``tools/model_converters/deeplabv2_reference.py``.
 """
@@ -35,11 +35,11 @@ from typing import Any, Dict, List, Mapping, Optional
 
 import torch
 
-from .atomic_io import atomic_write
-from .reference_conversion import (convert_fda_state_dict,
+from ..utils.atomic_io import atomic_write
+from .deeplabv2_conversion import (convert_fda_state_dict,
                                    convert_init_state_dict, unwrap_state_dict)
-from .reference_diagnosis import ReferenceCheckpointError
-from .reference_layout import (CITYSCAPES_CLASSES, INIT_PREFIX,
+from .deeplabv2_diagnosis import ReferenceCheckpointError
+from .deeplabv2_layout import (CITYSCAPES_CLASSES, INIT_PREFIX,
                                NUM_ASPP_BRANCHES, REFERENCE_LAYOUT,
                                RESNET101_BLOCKS, TRUNK_OUT_CHANNELS,
                                reference_bn_names, reference_classifier_keys,

@@ -1,16 +1,16 @@
 """Diagnose checkpoints that do not match the reference DeepLabV2 layout.
 
 Each check compares a state dict (keys without the ``Scale.`` prefix of the
-ImageNet initialization) with :mod:`mmseg_fdacl.utils.reference_layout` and
+ImageNet initialization) with :mod:`mmseg_fdacl.converters.deeplabv2_layout` and
 says what differs in terms of the source's own keys, plus a hint at what the
-file probably is instead. :mod:`mmseg_fdacl.utils.reference_weights` raises
+file probably is instead. :mod:`mmseg_fdacl.converters.deeplabv2_weights` raises
 the results as :class:`ReferenceCheckpointError`.
 """
 from typing import List, Mapping, Optional, Sequence, Tuple
 
 import torch
 
-from .reference_layout import (INIT_PREFIX, NUM_BATCHES_TRACKED,
+from .deeplabv2_layout import (INIT_PREFIX, NUM_BATCHES_TRACKED,
                                REFERENCE_LAYOUT, classifier_shape,
                                reference_bn_names, reference_classifier_keys,
                                reference_trunk_shapes)
