@@ -8,7 +8,7 @@ import torch
 from mmengine.config import Config
 
 from mmseg_fdacl.utils.dist import replace_sync_bn, setup_cpu_distributed
-from tests.helpers import tiny_hrda_cfg
+from tests.helpers_hrda import tiny_hrda_cfg
 from tests.test_faults import faultkit as fk
 
 

@@ -16,7 +16,7 @@ the online one (:class:`HRDASelfTrainingEncoderDecoder`) share it; both keep
 MMSeg's metrics and its sliding-window inference work unchanged.
 """
 import copy
-from typing import List, Optional, Sequence
+from typing import List, Sequence
 
 import torch
 from mmengine.dist import get_dist_info

@@ -17,9 +17,12 @@ from torch import Tensor, nn
 
 from ...datasets.label_ids import IGNORE_INDEX
 from ...pseudo_labels.thresholds import thresholds_from_histograms
+from ..utils.checks import check_option_dict
 
 __all__ = ['teacher_mode', 'quality_weight', 'apply_class_thresholds',
-           'loader_pseudo_mask']
+           'class_threshold_config', 'loader_pseudo_mask']
+
+_THRESHOLD_KEYS = ('percentile', 'cap', 'num_bins', 'decay')
 
 
 @contextlib.contextmanager
@@ -64,6 +67,18 @@ def quality_weight(conf: Tensor, threshold: Optional[float], ignore_top: int,
     if ignore_bottom:
         weight[:, weight.shape[1] - ignore_bottom:] = 0
     return weight, quality
+
+
+def class_threshold_config(owner: str, cfg: dict) -> dict:
+    """``class_thresholds`` with FDA's defaults (``percentile`` 0.66,
+    ``cap`` 0.9, ``num_bins`` 1000, ``decay`` 0.99), checked."""
+    out = dict(percentile=0.66, cap=0.9, num_bins=1000, decay=0.99)
+    out.update(check_option_dict(owner, 'class_thresholds', cfg,
+                                 _THRESHOLD_KEYS))
+    if not 0.0 < out['decay'] <= 1.0:
+        raise ValueError(f'{owner}: class_thresholds.decay must be in (0, 1], '
+                         f"got {out['decay']!r}.")
+    return out
 
 
 def apply_class_thresholds(conf: Tensor, labels: Tensor, valid: Tensor,

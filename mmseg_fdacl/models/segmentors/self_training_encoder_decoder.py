@@ -35,13 +35,14 @@ from torch import Tensor, nn
 
 from ...datasets.label_ids import IGNORE_INDEX
 from ..losses.pixel_weighted_ce import pixel_weighted_ce
-from ..utils import ClassMix, block_masks, mask_images, mix, strong_transform
+from ..utils import ClassMix, block_masks, mask_images
 from ..utils.checks import check_option_dict
 from .imnet_copy import (ImageNetCopy, build_imnet_copy, imnet_fd_config,
                          imnet_fd_loss, imnet_features)
 from .online_pseudo_labels import (apply_class_thresholds,
-                                   loader_pseudo_mask, quality_weight,
-                                   teacher_mode)
+                                   class_threshold_config, loader_pseudo_mask,
+                                   quality_weight, teacher_mode)
+from .online_views import class_mix_view, strong_view
 from .uda_encoder_decoder import UDAEncoderDecoder
 from .uda_utils import check_weight, valid_mask
 
@@ -52,10 +53,23 @@ _VIEWS = ('target', 'source_style')
 _TEACHER_MODES = ('train', 'eval')
 _AUG_KEYS = ('color_jitter_p', 'color_jitter_s', 'blur')
 _MASK_KEYS = ('block_size', 'ratio', 'augment')
-_THRESHOLD_KEYS = ('percentile', 'cap', 'num_bins', 'decay')
 
 
 _OWNER = 'SelfTrainingEncoderDecoder'
+
+
+def _choice(name: str, value, allowed: tuple):
+    if value not in allowed:
+        raise ValueError(f'{_OWNER}: `{name}` must be one of {allowed}, got '
+                         f'{value!r}.')
+    return value
+
+
+def _rows(name: str, rows) -> int:
+    if not isinstance(rows, int) or isinstance(rows, bool) or rows < 0:
+        raise ValueError(f'{_OWNER}: `{name}` must be an int >= 0, got '
+                         f'{rows!r}.')
+    return rows
 
 
 @MODELS.register_module()
@@ -166,25 +180,13 @@ class SelfTrainingEncoderDecoder(UDAEncoderDecoder):
                 'SelfTrainingEncoderDecoder: `pseudo_threshold` must be a '
                 f'number in [0, 1] or None, got {pseudo_threshold!r}.')
         self.pseudo_threshold = pseudo_threshold
-        for name, rows in (('pseudo_weight_ignore_top',
-                            pseudo_weight_ignore_top),
-                           ('pseudo_weight_ignore_bottom',
-                            pseudo_weight_ignore_bottom)):
-            if not isinstance(rows, int) or isinstance(rows,
-                                                       bool) or rows < 0:
-                raise ValueError(f'SelfTrainingEncoderDecoder: `{name}` must '
-                                 f'be an int >= 0, got {rows!r}.')
-        self.ignore_top = pseudo_weight_ignore_top
-        self.ignore_bottom = pseudo_weight_ignore_bottom
-        if pseudo_label_view not in _VIEWS:
-            raise ValueError('SelfTrainingEncoderDecoder: '
-                             f'`pseudo_label_view` must be one of {_VIEWS}, '
-                             f'got {pseudo_label_view!r}.')
-        self.pseudo_label_view = pseudo_label_view
-        if mix not in _MIX:
-            raise ValueError(f'SelfTrainingEncoderDecoder: `mix` must be one '
-                             f'of {_MIX}, got {mix!r}.')
-        self.mix = mix
+        self.ignore_top = _rows('pseudo_weight_ignore_top',
+                                pseudo_weight_ignore_top)
+        self.ignore_bottom = _rows('pseudo_weight_ignore_bottom',
+                                   pseudo_weight_ignore_bottom)
+        self.pseudo_label_view = _choice('pseudo_label_view',
+                                         pseudo_label_view, _VIEWS)
+        self.mix = _choice('mix', mix, _MIX)
         self.class_mix = ClassMix(pool=class_mix_pool)
         self.strong_augment = (None if strong_augment is None else
                                check_option_dict(_OWNER, 'strong_augment',
@@ -192,21 +194,11 @@ class SelfTrainingEncoderDecoder(UDAEncoderDecoder):
         self.mask = dict(block_size=64, ratio=0.7, augment=True)
         self.mask.update(
             check_option_dict(_OWNER, 'mask', mask, _MASK_KEYS))
-        if teacher_mode not in _TEACHER_MODES:
-            raise ValueError('SelfTrainingEncoderDecoder: `teacher_mode` '
-                             f'must be one of {_TEACHER_MODES}, got '
-                             f'{teacher_mode!r}.')
-        self.teacher_mode = teacher_mode
+        self.teacher_mode = _choice('teacher_mode', teacher_mode,
+                                    _TEACHER_MODES)
         self.class_thresholds = None
         if class_thresholds is not None:
-            cfg = dict(percentile=0.66, cap=0.9, num_bins=1000, decay=0.99)
-            cfg.update(
-                check_option_dict(_OWNER, 'class_thresholds',
-                                  class_thresholds, _THRESHOLD_KEYS))
-            if not 0.0 < cfg['decay'] <= 1.0:
-                raise ValueError(
-                    'SelfTrainingEncoderDecoder: class_thresholds.decay must '
-                    f"be in (0, 1], got {cfg['decay']!r}.")
+            cfg = class_threshold_config(_OWNER, class_thresholds)
             self.class_thresholds = cfg
             self.register_buffer(
                 'pl_class_histogram',
@@ -336,18 +328,8 @@ class SelfTrainingEncoderDecoder(UDAEncoderDecoder):
 
     # -- augmentation ----------------------------------------------------
     def _strong(self, imgs: Tensor) -> Tensor:
-        if self.strong_augment is None:
-            return imgs
-        pre = self.data_preprocessor
-        # Colour jitter works on RGB; inputs are BGR when the preprocessor
-        # keeps the loaded channel order (the caffe DeepLabV2 configs).
-        bgr = not pre.channel_conversion
-        mean, std = pre.mean.view(-1), pre.std.view(-1)
-        if bgr:
-            imgs, mean, std = imgs.flip(1), mean.flip(0), std.flip(0)
-        out = strong_transform(imgs, mean, std, self.generator,
-                               **self.strong_augment)
-        return out.flip(1) if bgr else out
+        return strong_view(imgs, self.data_preprocessor, self.generator,
+                           self.strong_augment)
 
     # -- losses ----------------------------------------------------------
     def _student_logits(self, imgs: Tensor) -> Tensor:
@@ -406,33 +388,17 @@ class SelfTrainingEncoderDecoder(UDAEncoderDecoder):
                 weight) if warm else inputs.new_zeros(())
         return losses
 
-    def _source_labels(self, data_samples: SampleList,
-                       target_inputs: Tensor) -> Tensor:
-        labels = torch.stack([s.gt_sem_seg.data for s in data_samples
-                              ]).squeeze(1).long()
-        if labels.shape[1:] != target_inputs.shape[2:]:
-            raise ValueError(
-                'SelfTrainingEncoderDecoder: ClassMix pastes source pixels '
-                'onto target images of the same size, got source labels '
-                f'{tuple(labels.shape[1:])} and target images '
-                f'{tuple(target_inputs.shape[2:])}; crop both domains to one '
-                'size (data_preprocessor.size or the pipelines).')
-        return labels
-
     def _self_training_loss(self, inputs: Tensor, data_samples: SampleList,
                             target_inputs: Tensor, labels: Tensor,
                             weight: Tensor) -> Tensor:
+        imgs = target_inputs
         if self.mix == 'class':
-            src_labels = self._source_labels(data_samples, target_inputs)
-            masks = self.class_mix.masks(src_labels, self.generator)
-            imgs = mix(masks, inputs, target_inputs)
-            labels = mix(masks, src_labels, labels)
-            weight = mix(masks, torch.ones_like(weight), weight)
-        else:
-            imgs = target_inputs
-        imgs = self._strong(imgs)
+            imgs, labels, weight = class_mix_view(self.class_mix,
+                                                  self.generator, inputs,
+                                                  data_samples, target_inputs,
+                                                  labels, weight)
         return self.lambda_st * self.weighted_student_loss(
-            imgs, labels, weight)
+            self._strong(imgs), labels, weight)
 
     def _masked_loss(self, target_inputs: Tensor, labels: Tensor,
                      weight: Tensor) -> Tensor:

@@ -13,7 +13,7 @@ import mmseg_fdacl  # noqa: F401
 from mmseg_fdacl.models.decode_heads.hrda_head import (MultiResFeatures,
                                                        SlideFeatures,
                                                        fuse_predictions)
-from tests.helpers import tiny_hrda_cfg
+from tests.helpers_hrda import tiny_hrda_cfg
 
 C = 3
 

@@ -11,7 +11,7 @@ from mmengine.config import ConfigDict
 from mmseg.registry import MODELS
 
 from mmseg_fdacl.models.utils.crops import crop
-from tests.helpers import tiny_hrda_cfg
+from tests.helpers_hrda import tiny_hrda_cfg
 from tests.test_models.test_segmentors import test_uda_encoder_decoder as uda
 
 H, W = uda.H, uda.W  # 32 x 64

@@ -1,0 +1,116 @@
+"""Every HRDA and MIC(HRDA) config trains two iterations on generated data
+with its own method switches, hooks, dataset options (pseudo-label margins,
+rare-class sampling) and schedule, with the network made tiny (a small MiT
+or ResNetV1c-18 under the same head type) and the sizes shrunk; then
+tools/test.py's path (Runner.test) evaluates its checkpoint with the
+config's batched sliding window."""
+import glob
+import os
+import os.path as osp
+
+import pytest
+import torch
+from mmengine.config import Config, ConfigDict
+from mmengine.runner import Runner
+from mmseg.registry import MODELS
+
+from mmseg_fdacl.datasets.gta5 import convert_gta5_labels
+from mmseg_fdacl.demo.runs import runner_cfg
+from tests.helpers import make_cityscapes_tree, make_gta5_tree
+from tests.helpers_hrda import tiny_hrda_cfg
+
+ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
+CONFIGS = sorted(
+    osp.relpath(p, ROOT)
+    for p in glob.glob(osp.join(ROOT, 'configs/fdacl/*_*hrda_*.py')))
+CROP = (32, 32)
+
+
+@pytest.fixture(scope='module')
+def data(tmp_path_factory):
+    root = tmp_path_factory.mktemp('hrda_data')
+    gta = make_gta5_tree(str(root / 'gta5'), num=4, seed=0,
+                         with_train_ids=False)
+    convert_gta5_labels(gta)  # labels and class_stats.json, as users do
+    cs = make_cityscapes_tree(str(root / 'cityscapes'),
+                              splits=(('train', 2), ('val', 1)))
+    return dict(gta5=gta, cityscapes=cs)
+
+
+def _shrink_pipeline(pipeline):
+    for t in pipeline:
+        if t['type'] == 'Resize':
+            t.update(scale=(64, 32), keep_ratio=False)
+        if t['type'] == 'RandomCrop':
+            t['crop_size'] = CROP
+        if t['type'] == 'PseudoLabelMargins':
+            t['margins'] = (2, 6, 2, 2)
+
+
+def _tiny(path, data, work_dir):
+    cfg = Config.fromfile(osp.join(ROOT, path))
+    model = cfg.model
+    head = model.decode_head.single_scale_head.type
+    tiny = tiny_hrda_cfg(head, online=True)
+    model.backbone = tiny['backbone']
+    model.decode_head.single_scale_head = \
+        tiny['decode_head']['single_scale_head']
+    model.decode_head.attention_embed_dim = 16
+    model.hr_crop_size = (16, 16)
+    model.test_cfg.update(crop_size=CROP, stride=(16, 16))
+    model.data_preprocessor.size = CROP
+    # "ImageNet" weights of the tiny trunk for the feature distance.
+    model.pretrained = osp.join(work_dir, 'imnet.pth')
+    os.makedirs(work_dir, exist_ok=True)
+    backbone = MODELS.build(ConfigDict(tiny['backbone']))
+    torch.save(dict(state_dict=backbone.state_dict()), model.pretrained)
+    if 'mask' in model:
+        model.mask.block_size = 8
+    ds = cfg.train_dataloader.dataset
+    ds.source.data_root = data['gta5']
+    ds.target.data_root = data['cityscapes']
+    _shrink_pipeline(ds.source.pipeline)
+    _shrink_pipeline(ds.target.pipeline)
+    ds.rare_class_sampling.min_pixels = 10
+    cfg.train_dataloader.update(num_workers=0, persistent_workers=False)
+    cfg.test_dataloader.update(num_workers=0, persistent_workers=False)
+    cfg.test_dataloader.dataset.data_root = data['cityscapes']
+    _shrink_pipeline(cfg.test_dataloader.dataset.pipeline)
+    cfg.train_cfg.max_iters = 2
+    cfg.train_cfg.pop('val_interval', None)
+    cfg.val_cfg = cfg.val_dataloader = cfg.val_evaluator = None
+    cfg.default_hooks.checkpoint.update(interval=2, save_best=None)
+    cfg.default_hooks.logger.interval = 1
+    cfg.env_cfg.mp_cfg = dict(mp_start_method='fork', opencv_num_threads=0)
+    return runner_cfg(cfg, work_dir)
+
+
+def test_every_hrda_config_is_found():
+    names = [osp.basename(p) for p in CONFIGS]
+    for prefix in ('daformer_mit-b5', 'deeplabv2red_r101-v1c-d8'):
+        for method in ('hrda', 'mic-hrda'):
+            assert any(n.startswith(f'{prefix}_{method}_') for n in names), (
+                prefix, method)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize('path', CONFIGS)
+def test_hrda_config_trains_and_tests(path, data, tmp_path):
+    cfg = _tiny(path, data, str(tmp_path / 'train'))
+    assert cfg.model.type == 'HRDASelfTrainingEncoderDecoder'
+    assert cfg.model.test_cfg.mode == 'slide' and cfg.model.test_cfg.get(
+        'batched_slide')
+    runner = Runner.from_cfg(cfg)
+    runner.train()
+    logs = runner.message_hub.log_scalars
+    for key in ('loss_ce_src', 'hr.loss_ce_src', 'loss_ce_mix',
+                'loss_imnet_fd', 'pl_quality'):
+        assert f'train/{key}' in logs, (key, sorted(logs))
+    assert ('train/loss_ce_masked' in logs) == ('mic-hrda' in path)
+    ckpt_path = osp.join(str(tmp_path / 'train'), 'iter_2.pth')
+    ckpt = torch.load(ckpt_path, weights_only=True)
+    assert int(ckpt['mean_teacher']['steps']) == 3
+    test = runner_cfg(cfg, str(tmp_path / 'test'))
+    test.load_from = ckpt_path
+    metrics = Runner.from_cfg(test).test()
+    assert 'mIoU' in metrics
