@@ -283,6 +283,26 @@ def test_tiny_form_keeps_the_method():
         full.model.decode_head.loss_decode
 
 
+def test_commands_get_the_tiny_configs(tmp_path):
+    """In a block's environment, a config of the scratch root loads tiny
+    (and one elsewhere as it is)."""
+    root = str(tmp_path / 'repo')
+    shutil.copytree(osp.join(ROOT, 'configs'), osp.join(root, 'configs'))
+    code = ('from mmengine.config import Config; import os; '
+            "c = Config.fromfile('configs/fdacl/demo/source-only.py'); "
+            "d = Config.fromfile(os.path.join(os.environ['REPO'], "
+            "'configs/fdacl/demo/source-only.py')); "
+            'print(c.train_cfg.max_iters, d.train_cfg.max_iters, '
+            'c.model.backbone.base_channels)')
+    env = dict(block_env(root), REPO=ROOT)
+    res = subprocess.run([PY, '-c', code], cwd=root, env=env, text=True,
+                         capture_output=True, timeout=300)
+    assert res.returncode == 0 and 'Error in sitecustomize' not in \
+        res.stderr, res.stderr
+    from tests.docs_commands.tiny import BASE_CHANNELS, ITERS
+    assert res.stdout.split() == [str(ITERS), '400', str(BASE_CHANNELS)]
+
+
 @pytest.mark.parametrize('block', _params())
 def test_block_runs(block, page_of):
     page = page_of(block.page)
@@ -291,3 +311,4 @@ def test_block_runs(block, page_of):
     assert res.returncode == 0, (
         f'{block.page}:{block.line} exited {res.returncode}:\n{block.body}\n'
         f'--- stdout\n{res.stdout[-4000:]}\n--- stderr\n{res.stderr[-6000:]}')
+    assert 'Error in sitecustomize' not in res.stderr, res.stderr[-4000:]

@@ -12,13 +12,14 @@ if _ROOT:
 
     from tests.docs_commands.tiny import shrink
 
-    _fromfile = Config.fromfile.__func__
+    _fromfile = Config.fromfile  # a staticmethod in mmengine 0.10
 
-    def _tiny_fromfile(cls, filename, *args, **kwargs):
-        cfg = _fromfile(cls, filename, *args, **kwargs)
+    def _tiny_fromfile(filename, *args, **kwargs):
+        cfg = _fromfile(filename, *args, **kwargs)
         path = osp.realpath(osp.abspath(str(filename)))
         if path.startswith(osp.realpath(_ROOT) + os.sep):
             shrink(cfg._cfg_dict, _ROOT)
         return cfg
 
-    Config.fromfile = classmethod(_tiny_fromfile)
+    Config.fromfile = staticmethod(_tiny_fromfile)
+    os.environ['DOCS_TEST_TINY'] = '1'
