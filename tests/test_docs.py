@@ -433,3 +433,25 @@ def test_launcher_python_override_and_fallback(tmp_path, script):
         assert ' python -u ' in log, log
     else:
         assert log.startswith('PATH-python '), log
+
+
+def test_license_citation_and_faq():
+    """LICENSE (Apache-2.0, as setup.py says, with its acknowledgements),
+    the README's Citation section and the FAQ, all linked from the
+    README."""
+    license_text = read('LICENSE')
+    assert 'Apache License' in license_text
+    assert 'Version 2.0, January 2004' in license_text
+    assert "license='Apache License 2.0'" in read('setup.py')
+    for name in ('MMSegmentation', 'mmengine', 'mmcv', 'YanchaoYang/FDA',
+                 'vikolss/DACS', 'lhoyer/DAFormer', 'lhoyer/HRDA',
+                 'lhoyer/MIC'):
+        assert name in license_text, name
+    readme = read('README.md')
+    citation = readme[readme.index('## Citation'):]
+    for key in ('yang2020fda', 'tranheden2021dacs', 'hoyer2022daformer',
+                'hoyer2022hrda', 'hoyer2023mic', 'khosla2020supcon'):
+        assert key in citation, key
+    links = {t.partition('#')[0] for t in LINK_RE.findall(readme)}
+    assert {'LICENSE', 'docs/faq.md'} <= links
+    assert 'estimate' in read('docs/faq.md').lower()
