@@ -14,6 +14,13 @@ For README.md and every docs/*.md:
 
 The README has at most 260 lines, and the launch scripts (tools/dist_*.sh,
 tools/slurm_*.sh) find the repository's ``.venv/bin/python`` by themselves.
+Usage synopses are ``text`` blocks: their command lines get the same checks
+(files, ``--help``), but tests/test_docs_commands.py does not run them, as it
+does not run shell blocks marked as a download or GPU step.
+
+No page speaks of what a user of the repository does not have: the
+development's own history ("the deck", "REFERENCE", "the issue asked for",
+"the external report", sessions) or machine paths (/work/..., ../shared).
 
 Placeholders (CONFIG, CHECKPOINT, STAGE1.pth, ...) and paths under
 work_dirs/, data/ and checkpoints/ are not checked.
@@ -34,6 +41,24 @@ PY = VENV_PY if os.access(VENV_PY, os.X_OK) else sys.executable
 README_MAX_LINES = 260
 
 SHELL_LANGS = {'bash', 'sh', 'shell', 'console'}
+SYNOPSIS_LANGS = {'text'}
+# Words and paths of the development, not of the repository (case-sensitive
+# where the word is a name in capitals).
+PRIVATE = (
+    re.compile(r'\bthe deck\b|\bdeck\'s\b', re.I),
+    re.compile(r'\bREFERENCE\b'),
+    re.compile(r'\b(?:the|this|our) issue\b', re.I),
+    re.compile(r'\bfrom the [\w -]{1,30} issue\b', re.I),
+    re.compile(r'\bexternal report\b', re.I),
+    re.compile(r'\bsessions?\b', re.I),
+    re.compile(r'/work/|\.\./shared|\bshared/wheels\b'),
+)
+# Pages another part of the project writes, with the words it still writes
+# there; the test below fails once they are gone, so the entry is removed.
+PRIVATE_PENDING = {
+    # tools/benchmarks/run_all.py writes these captions (docs/benchmarks.md).
+    'docs/benchmarks.md': ('From the FDA issue', 'From the loss issue'),
+}
 FENCE_RE = re.compile(r'^([ \t]*)```([\w+-]*)[ \t]*\n(.*?)^\1```[ \t]*$',
                       re.M | re.S)
 # A repository path that a command names: starts a word (not the tail of
@@ -98,6 +123,19 @@ def shell_commands(rel):
     return blocks, inline_commands(text)
 
 
+def synopsis_lines(rel):
+    """Command lines of the usage synopses (``text`` blocks)."""
+    lines = []
+    for lang, body in code_blocks(read(rel)):
+        if lang not in SYNOPSIS_LANGS:
+            continue
+        for line in re.sub(r'\\\n\s*', ' ', body).split('\n'):
+            word = ENV_PREFIX_RE.sub('', line.strip()).split(' ', 1)[0]
+            if word in COMMAND_WORDS:
+                lines.append(line.split(' #', 1)[0])
+    return lines
+
+
 def command_lines(rel):
     blocks, inline = shell_commands(rel)
     lines = []
@@ -107,7 +145,7 @@ def command_lines(rel):
                 '#') else ''
             if code.strip():
                 lines.append(code)
-    return lines + inline
+    return lines + inline + synopsis_lines(rel)
 
 
 def all_commands():
@@ -253,6 +291,40 @@ def test_readme_and_index_link_every_docs_page():
         f'docs/README.md does not link {sorted(pages - index_links)}')
 
 
+@pytest.mark.parametrize('rel', markdown_files())
+def test_no_private_words_or_machine_paths(rel):
+    text = read(rel)
+    for word in PRIVATE_PENDING.get(rel, ()):
+        text = text.replace(word, '')
+    found = sorted({m.group(0) for p in PRIVATE for m in p.finditer(text)})
+    assert not found, (
+        f'{rel} speaks of what a user of the repository does not have: '
+        f'{found}; name the paper, the repository or the method instead, '
+        'and paths inside the repository')
+
+
+def test_private_pending_entries_are_still_needed():
+    for rel, words in PRIVATE_PENDING.items():
+        text = read(rel)
+        gone = [w for w in words if w not in text]
+        assert not gone, (
+            f'{rel} no longer contains {gone}: remove them from '
+            'PRIVATE_PENDING in tests/test_docs.py')
+
+
+def test_private_words_are_caught():
+    """The patterns catch what they are for (and not ordinary prose)."""
+    bad = ['as the deck says', 'REFERENCE Table 1', 'the issue asked for',
+           'From the FDA issue:', 'of the external report', 'this session',
+           'CKPT=/work/runs/x.pth', 'in ../shared/wheels']
+    for text in bad:
+        assert any(p.search(text) for p in PRIVATE), text
+    good = ['the reference code', 'FDA reference repository',
+            'quoted in YanchaoYang/FDA issue #12']
+    for text in good:
+        assert not any(p.search(text) for p in PRIVATE), text
+
+
 def test_readme_says_how_to_activate():
     text = read('README.md')
     assert 'source .venv/bin/activate' in text
@@ -361,3 +433,25 @@ def test_launcher_python_override_and_fallback(tmp_path, script):
         assert ' python -u ' in log, log
     else:
         assert log.startswith('PATH-python '), log
+
+
+def test_license_citation_and_faq():
+    """LICENSE (Apache-2.0, as setup.py says, with its acknowledgements),
+    the README's Citation section and the FAQ, all linked from the
+    README."""
+    license_text = read('LICENSE')
+    assert 'Apache License' in license_text
+    assert 'Version 2.0, January 2004' in license_text
+    assert "license='Apache License 2.0'" in read('setup.py')
+    for name in ('MMSegmentation', 'mmengine', 'mmcv', 'YanchaoYang/FDA',
+                 'vikolss/DACS', 'lhoyer/DAFormer', 'lhoyer/HRDA',
+                 'lhoyer/MIC'):
+        assert name in license_text, name
+    readme = read('README.md')
+    citation = readme[readme.index('## Citation'):]
+    for key in ('yang2020fda', 'tranheden2021dacs', 'hoyer2022daformer',
+                'hoyer2022hrda', 'hoyer2023mic', 'khosla2020supcon'):
+        assert key in citation, key
+    links = {t.partition('#')[0] for t in LINK_RE.findall(readme)}
+    assert {'LICENSE', 'docs/faq.md'} <= links
+    assert 'estimate' in read('docs/faq.md').lower()

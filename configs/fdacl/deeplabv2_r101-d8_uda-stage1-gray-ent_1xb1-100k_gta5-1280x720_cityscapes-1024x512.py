@@ -3,7 +3,7 @@
 # resolution; poly decay over 100k iterations, as the deck's "100k
 # iterations" and the notebook's num_steps (its loop bound says 30000:
 # docs/fidelity.md).
-# Reproduces: REFERENCE Table 1 "Trg in Trg" / "Trg in Src" rows.
+# Reproduces: the method's presentation, stage 1 table: "Trg in Trg" / "Trg in Src" rows.
 _base_ = [
     '../_base_/models/deeplabv2_r101-d8.py',
     '../_base_/uda/stage1-gray-entropy.py',

@@ -3,7 +3,7 @@
 # cross-entropy, the entropy at the decoder's resolution, the embeddings at
 # the input's; poly decay over 60k iterations.
 # deeplabv2_gta2cs_stage2-from-stage1.py starts from stage 1 instead.
-# Reproduces: REFERENCE main table "Ours" ResNet-101 (46.42 mIoU) and the
+# Reproduces: the method's presentation, main table "Ours" ResNet-101 (46.42 mIoU) and the
 # first row of the DeepLab ablation (CL, entropy on).
 _base_ = [
     '../_base_/models/deeplabv2_r101-d8.py',
