@@ -24,6 +24,11 @@ def build_file_list(dataset: Union[dict, BaseDataset]) -> BaseDataset:
                          f'"type" key or a dataset, got {dataset!r}.')
     cfg = copy.deepcopy(dict(dataset))
     cfg['pipeline'] = []
+    # Serializing the list is for sharing it with dataloader workers; here
+    # it only costs a full gc.collect() per build (about 0.5 s in a process
+    # that has imported torch and MMSeg), which every pseudo-label process
+    # pays on its own.
+    cfg.setdefault('serialize_data', False)
     return DATASETS.build(cfg)
 
 

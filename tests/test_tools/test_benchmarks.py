@@ -264,3 +264,26 @@ def test_run_all_reports_a_failing_benchmark(tmp_path, monkeypatch):
     with pytest.raises(RuntimeError, match='bad --size'):
         run_all.main(['--quick', '--out', str(tmp_path / 'b.md')])
     assert not (tmp_path / 'b.md').exists()
+
+
+def test_run_all_only_keeps_the_other_sections(tmp_path, monkeypatch):
+    """`--only` reruns some benchmarks and keeps the other sections of the
+    file, each with the date it ran."""
+    (tmp_path / 'bench_ok.py').write_text(
+        "print('| a | b |')\nprint('|---|---|')\nprint('| 1 | 2 |')\n")
+    monkeypatch.setattr(run_all, 'HERE', str(tmp_path))
+    monkeypatch.setattr(run_all, 'BENCHMARKS', [
+        ('old', 'Old one', 'bench_ok.py', [], None, 'kept'),
+        ('new', 'New one', 'bench_ok.py', [], None, 'rerun'),
+        ('gone', 'Gone', 'bench_ok.py', [], None, 'never ran'),
+    ])
+    out = tmp_path / 'b.md'
+    out.write_text('# Benchmarks\n\n- Date: 2026-01-02 03:04:05 UTC\n\n'
+                   '## Old one\n\nold body\n\n## New one\n\nstale body\n\n'
+                   '## Closing note\n\nold note\n')
+    text = run_all.main(['--only', 'new', '--out', str(out)])
+    assert '## Old one\n\nRun: 2026-01-02 03:04:05 UTC\n\nold body' in text
+    assert 'stale body' not in text and '| 1 | 2 |' in text
+    assert '## Gone' not in text and 'old note' not in text
+    assert text.count('## Closing note') == 1
+    assert 'kept from earlier runs' in text

@@ -13,20 +13,32 @@ would be reused, not regenerated); the time is from a barrier before the
 call to a barrier after it (process start-up and model building excluded),
 and images/s counts both passes' images once.
 
+``--profile`` runs one more generation per setting under ``cProfile`` in
+every process and prints, per process, the seconds spent in each part of
+the call: building the model (checkpoint load), listing the images and
+hashing the settings, the inference pipeline (PNG decode), the FDA
+reference read and FDA, the network (``test_step``), the threshold
+histograms and the labels, writing the PNGs, and waiting in the collective
+calls (``barrier``, ``all_reduce``). Parts that do not shrink with the
+shard (model building, listing, hashing) and the waits are what keeps two
+processes from halving the time.
+
 Usage::
 
     OMP_NUM_THREADS=1 python tools/benchmarks/bench_pseudo_labels.py \
-        [--num 16 --size 256 512 --reps 3]
+        [--num 16 --size 256 512 --reps 3] [--profile]
 """
 import argparse
+import cProfile
 import os
 import os.path as osp
 import socket
 import statistics
 import sys
+import pstats
 import tempfile
 import time
-from typing import List
+from typing import Dict, List
 
 import torch
 import torch.multiprocessing as mp
@@ -39,6 +51,39 @@ from modes import build_model  # noqa: E402
 
 from mmseg_fdacl.demo.batches import random_image, random_labels  # noqa: E402
 from mmseg_fdacl.demo.models import deeplabv2_cfg  # noqa: E402
+
+
+#: Profile parts: name -> (file name ending, function name) whose
+#: cumulative time is the part's.
+PARTS = {
+    'model build + checkpoint load': ('pseudo_labels/predictor.py',
+                                      'build_models'),
+    'image list': ('pseudo_labels/driver.py', '_collect_images'),
+    'settings hash + manifest': ('pseudo_labels/manifest.py',
+                                 'make_settings'),
+    'pipeline (PNG decode)': ('mmcv/transforms/base.py', '__call__'),
+    'FDA reference read': ('pseudo_labels/predictor.py', '_reference_image'),
+    'FDA': ('mmseg_fdacl/fda.py', 'fda_amplitude_swap'),
+    'network (test_step)': ('mmengine/model/base_model/base_model.py',
+                            'test_step'),
+    'histograms': ('pseudo_labels/thresholds.py', 'confidence_histogram'),
+    'labels (thresholds)': ('pseudo_labels/thresholds.py',
+                            'apply_thresholds'),
+    'PNG write': ('pseudo_labels/files.py', 'write_png'),
+    'barrier': ('mmengine/dist/utils.py', 'barrier'),
+    'all_reduce': ('mmengine/dist/dist.py', 'all_reduce'),
+}
+
+
+def profile_parts(prof: cProfile.Profile) -> Dict[str, float]:
+    """Cumulative seconds of each of :data:`PARTS` in a profile."""
+    stats = pstats.Stats(prof).stats
+    out = {}
+    for part, (suffix, func) in PARTS.items():
+        out[part] = sum(v[3] for (f, _, name), v in stats.items()
+                        if name == func and f.replace(os.sep, '/').endswith(
+                            suffix))
+    return out
 
 
 def _free_port() -> int:
@@ -96,19 +141,28 @@ def _worker(rank: int, world: int, port: int, job: dict, queue) -> None:
                                job['data']['target'], job['warm_dir'],
                                **kwargs)
         dist.barrier()
+        prof = cProfile.Profile() if job.get('profile') else None
         t0 = time.perf_counter()
+        if prof is not None:
+            prof.enable()
         generate_pseudo_labels(job['model'], [job['ckpt']],
                                job['data']['target'], job['out_dir'],
                                **kwargs)
+        if prof is not None:
+            prof.disable()
+        sec = time.perf_counter() - t0
         dist.barrier()
-        if rank == 0:
+        if prof is not None:
+            queue.put((rank, sec, profile_parts(prof)))
+        elif rank == 0:
             queue.put(time.perf_counter() - t0)
     finally:
         dist.destroy_process_group()
 
 
-def run(world: int, job: dict, start_method: str = 'spawn') -> float:
-    """Seconds of one generation with ``world`` processes."""
+def run(world: int, job: dict, start_method: str = 'spawn'):
+    """Seconds of one generation with ``world`` processes; with
+    ``job['profile']`` the ``(rank, seconds, parts)`` of every process."""
     ctx = mp.get_context(start_method)
     queue = ctx.SimpleQueue()
     port = _free_port()
@@ -123,6 +177,8 @@ def run(world: int, job: dict, start_method: str = 'spawn') -> float:
     if any(p.exitcode != 0 for p in procs):
         raise RuntimeError(f'a pseudo-label worker failed (world {world}): '
                            f'exit codes {[p.exitcode for p in procs]}')
+    if job.get('profile'):
+        return sorted(queue.get() for _ in range(world))
     return queue.get()
 
 
@@ -135,6 +191,10 @@ def main(argv=None) -> List[dict]:
         '--size', type=int, nargs=2, default=(256, 512), metavar=('H', 'W'))
     parser.add_argument('--reps', type=int, default=3)
     parser.add_argument('--threads', type=int, default=1)
+    parser.add_argument(
+        '--profile', action='store_true',
+        help='one more run per setting under cProfile: seconds per part of '
+        'the call, per process')
     parser.add_argument(
         '--start-method',
         choices=mp.get_all_start_methods(),
@@ -166,6 +226,8 @@ def main(argv=None) -> List[dict]:
                     out_dir=osp.join(root, f'out_{r}_{world}'),
                     warm_dir=osp.join(root, f'warm_{r}_{world}'))
                 times[world].append(run(world, job, args.start_method))
+        profiled, text = (_profile(args, cfg, ckpt, data, root)
+                          if args.profile else ([], ''))
     rows, cells = [], []
     base = statistics.median(times[1])
     for world, ts in times.items():
@@ -176,9 +238,36 @@ def main(argv=None) -> List[dict]:
                       f'{base / med:.2f}'])
     print(table(['processes', 's (median)', 'images/s',
                  'speed-up over 1 process'], cells))
+    if text:
+        print()
+        print(text)
     print(f'load average at the end: {load_text()}')
     print()
-    return rows
+    return rows + profiled
+
+
+def _profile(args, cfg: dict, ckpt: str, data: dict, root: str):
+    """The seconds per part, per process, of one profiled generation with 1
+    and with 2 processes: ``(rows, markdown table)``."""
+    results = {}
+    for world in (1, 2):
+        job = dict(model=cfg, ckpt=ckpt, data=data, threads=args.threads,
+                   out_dir=osp.join(root, f'profile_{world}'),
+                   warm_dir=osp.join(root, f'profile_warm_{world}'),
+                   profile=True)
+        results[world] = run(world, job, args.start_method)
+    procs = [(w, rank, sec, parts) for w, res in results.items()
+             for rank, sec, parts in res]
+    header = ['part (cumulative s, cProfile)'] + [
+        f'{w} process{"es" if w > 1 else ""}, rank {r}'
+        for w, r, _, _ in procs]
+    cells = [[part] + [f'{parts[part]:.2f}' for _, _, _, parts in procs]
+             for part in PARTS]
+    cells.append(['whole call (wall)'] + [f'{sec:.2f}'
+                                          for _, _, sec, _ in procs])
+    rows = [dict(profile_world=w, rank=r, seconds=sec, parts=parts)
+            for w, r, sec, parts in procs]
+    return rows, table(header, cells)
 
 
 if __name__ == '__main__':

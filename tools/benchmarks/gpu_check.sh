@@ -1,13 +1,14 @@
 #!/usr/bin/env bash
-# GPU check: DeepLabV2 ResNet-101 at 1024x512 on one GPU, source-only, stage 1,
-# stage 2 and the online modes dacs, mic, fda-cl-online (random weights,
-# generated data, 5 warm-up + 30 iterations each): seconds per iteration,
-# images/s, peak GPU memory and the online modes' teacher share. Not yet run
-# with the online modes; GPU_CHECK_TIMEOUT (default 300 s) bounds it, and
-# --modes source-only stage2 ... runs a subset.
-#   bash tools/benchmarks/gpu_check.sh                 # fp32
-#   bash tools/benchmarks/gpu_check.sh --amp bf16      # mmengine AmpOptimWrapper
-#   bash tools/benchmarks/gpu_check.sh --device cpu --tiny   # CPU smoke run
+# GPU check: every training mode (source-only, stage 1, stage 2, dacs,
+# daformer-recipe, mic, fda-cl-online) on DeepLabV2 ResNet-101 at 512x1024 on
+# one GPU, in fp32, bf16 autocast and bf16 + channels-last (random weights,
+# generated batches, 3 warm-up + 15 iterations each): one table of seconds per
+# iteration, images/s, peak GPU memory and the online modes' teacher share.
+# Sized for GPU_CHECK_TIMEOUT (default 300 s) on one H100; not yet run on a
+# GPU. --modes / --variants run a subset.
+#   bash tools/benchmarks/gpu_check.sh
+#   bash tools/benchmarks/gpu_check.sh --variants bf16-cl-compile --modes stage2
+#   bash tools/benchmarks/gpu_check.sh --device cpu --quick   # CPU smoke run
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 PY=${PYTHON:-.venv/bin/python}

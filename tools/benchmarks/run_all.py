@@ -23,7 +23,7 @@ import re
 import subprocess
 import sys
 import time
-from typing import List, Optional
+from typing import Dict, List, Optional, Tuple
 
 HERE = osp.dirname(osp.abspath(__file__))
 ROOT = osp.dirname(osp.dirname(HERE))
@@ -176,16 +176,39 @@ def _markdown(stdout: str) -> str:
     return '\n\n'.join(out)
 
 
+def _old_sections(path: str) -> Tuple[Dict[str, str], str]:
+    """The sections (title -> text after its heading) of an earlier
+    ``benchmarks.md`` and that file's date (``'unknown'`` without one)."""
+    if not osp.isfile(path):
+        return {}, 'unknown'
+    with open(path) as f:
+        text = f.read()
+    date = re.search(r'^- (?:Date|Written): (.+)$', text, re.M)
+    sections = {}
+    for part in re.split(r'^## ', text, flags=re.M)[1:]:
+        title, _, body = part.partition('\n')
+        sections[title.strip()] = body.strip('\n')
+    return sections, date.group(1).strip() if date else 'unknown'
+
+
 def main(argv=None) -> str:
     parser = argparse.ArgumentParser(description=__doc__.split('\n')[0])
     parser.add_argument('--out', default=osp.join(ROOT, 'docs',
                                                   'benchmarks.md'))
-    parser.add_argument('--only', nargs='+', choices=NAMES, default=None)
+    parser.add_argument(
+        '--only',
+        nargs='+',
+        choices=[b[0] for b in BENCHMARKS],
+        default=None,
+        help='run these benchmarks; the other sections of an existing --out '
+        'file are kept as they are (each says when it ran)')
     parser.add_argument('--quick', action='store_true')
     parser.add_argument('--timeout', type=float, default=3600)
     args = parser.parse_args(argv)
     import torch
     load_start = load_text()
+    old, old_date = ({}, 'unknown') if args.quick or not args.only else \
+        _old_sections(args.out)
     lines = [
         '# Benchmarks', '',
         'Written by `python tools/benchmarks/run_all.py'
@@ -199,7 +222,8 @@ def main(argv=None) -> str:
         lines += ['**Quick mode: toy sizes for the smoke test; these figures '
                   'mean nothing.**', '']
     lines += [
-        f'- Date: {time.strftime("%Y-%m-%d %H:%M:%S %Z")}',
+        f'- Written: {time.strftime("%Y-%m-%d %H:%M:%S %Z")} (each section '
+        'says when it ran)',
         f'- Machine: {_cpu()}, {os.cpu_count()} logical CPUs, '
         f'{platform.system()} {platform.release()}',
         f'- Python {platform.python_version()}, torch {torch.__version__}',
@@ -208,6 +232,11 @@ def main(argv=None) -> str:
     ]
     for name, title, script, full, quick, what in BENCHMARKS:
         if args.only and name not in args.only:
+            if title in old:
+                body = old[title]
+                if not body.startswith('Run: '):
+                    body = f'Run: {old_date}\n\n' + body
+                lines += [f'## {title}', '', body, '']
             continue
         bench_args = quick if args.quick else full
         if bench_args is None:
@@ -217,7 +246,9 @@ def main(argv=None) -> str:
         load_before = load_text()
         stdout, sec = run_one(script, bench_args, args.timeout)
         lines += [
-            f'## {title}', '', what, '', f'Command: `{cmd}`', '',
+            f'## {title}', '',
+            f'Run: {time.strftime("%Y-%m-%d %H:%M:%S %Z")}', '', what, '',
+            f'Command: `{cmd}`', '',
             f'Load average (1, 5, 15 min) before: {load_before}; after: '
             f'{load_text()}; wall time {sec:.0f} s.', '',
             _markdown(stdout), ''
@@ -228,7 +259,10 @@ def main(argv=None) -> str:
         + (' --quick' if args.quick else '')
         + (' --only ' + ' '.join(args.only) if args.only else '')
         + f'`; load average (1, 5, 15 min) at the start {load_start}, at the '
-        f'end {load_text()}, on {os.cpu_count()} logical CPUs. A load above '
+        f'end {load_text()}, on {os.cpu_count()} logical CPUs'
+        + ('' if not args.only or args.quick else
+           '; the sections of the other benchmarks are kept from earlier '
+           'runs (dated above)') + '. A load above '
         'the number of CPUs means other jobs shared the cores: the ratios '
         '(interleaved, per round) hold up better than the absolute times, '
         'but no figure of a loaded run is a floor. No step-level '
