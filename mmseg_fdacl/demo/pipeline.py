@@ -55,8 +55,8 @@ from .figures import prediction_grid, save_fda_figure
 from .plots import plot_bars, plot_losses
 from .report import format_console, format_markdown, results_table
 from .runs import train
-from .spec import (ONLINE_STEPS, ROWS, STAGE2_STEPS, STEPS, TRAIN_STEPS,
-                   check_spec, final_checkpoint, load_step_cfg,
+from .spec import (ONLINE_STEPS, OWN_INIT_STEPS, ROWS, STAGE2_STEPS, STEPS,
+                   TRAIN_STEPS, check_spec, final_checkpoint, load_step_cfg,
                    loads_pseudo_labels)
 from .synthetic import format_class_table, generate_uda_data
 
@@ -141,7 +141,7 @@ class Pipeline:
         if step in STAGE2_STEPS:
             if self._reads_pseudo_labels(step):
                 inputs.append(self._output('pseudo_labels'))
-            if self.spec['stage2_load_from_stage1']:
+            if self._from_stage1(step):
                 inputs.append(self._output('stage1'))
         return inputs
 
@@ -150,6 +150,13 @@ class Pipeline:
         always (a config without ``LoadPseudoLabel`` then fails), an ablation
         step when its target pipeline loads them."""
         return step == 'stage2' or loads_pseudo_labels(self.cfg(step))
+
+    def _from_stage1(self, step: str) -> bool:
+        """Whether a stage-2-like step starts from the stage-1 checkpoint:
+        with ``stage2_load_from_stage1``, unless it keeps its own
+        initialization (:data:`~.spec.OWN_INIT_STEPS`)."""
+        return (self.spec['stage2_load_from_stage1']
+                and step not in OWN_INIT_STEPS)
 
     def _stale(self, output: str, inputs: Sequence[str]) -> List[str]:
         """Inputs newer than ``output`` (it was made from older ones)."""
@@ -254,7 +261,7 @@ class Pipeline:
         if step in STAGE2_STEPS:
             if self._reads_pseudo_labels(step):
                 pseudo_dir = self.pseudo_label_dir
-            if self.spec['stage2_load_from_stage1']:
+            if self._from_stage1(step):
                 load_from = final_checkpoint(
                     self.step_dir('stage1'), self.cfg('stage1'))
         if step in ONLINE_STEPS:
