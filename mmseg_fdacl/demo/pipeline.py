@@ -57,8 +57,8 @@ from .plots import plot_bars, plot_losses
 from .report import format_console, format_markdown, results_table
 from .runs import train
 from .stage1_binding import bind_stage1, labeling_for
-from .spec import (ONLINE_STEPS, ROWS, STAGE2_STEPS, STEPS, TRAIN_STEPS,
-                   check_spec, final_checkpoint, load_step_cfg,
+from .spec import (ONLINE_STEPS, OWN_INIT_STEPS, ROWS, STAGE2_STEPS, STEPS,
+                   TRAIN_STEPS, check_spec, final_checkpoint, load_step_cfg,
                    loads_pseudo_labels)
 from .synthetic import format_class_table, generate_uda_data
 
@@ -143,7 +143,7 @@ class Pipeline:
         if step in STAGE2_STEPS:
             if self._reads_pseudo_labels(step):
                 inputs.append(self._output('pseudo_labels'))
-            if self.spec['stage2_load_from_stage1']:
+            if self._from_stage1(step):
                 inputs.append(self._output('stage1'))
         return inputs
 
@@ -152,6 +152,13 @@ class Pipeline:
         always (a config without ``LoadPseudoLabel`` then fails), an ablation
         step when its target pipeline loads them."""
         return step == 'stage2' or loads_pseudo_labels(self.cfg(step))
+
+    def _from_stage1(self, step: str) -> bool:
+        """Whether a stage-2-like step starts from the stage-1 checkpoint:
+        with ``stage2_load_from_stage1``, unless it keeps its own
+        initialization (:data:`~.spec.OWN_INIT_STEPS`)."""
+        return (self.spec['stage2_load_from_stage1']
+                and step not in OWN_INIT_STEPS)
 
     def _stale(self, output: str, inputs: Sequence[str]) -> List[str]:
         """Inputs newer than ``output`` (it was made from older ones)."""
@@ -260,7 +267,7 @@ class Pipeline:
                 pseudo_dir = self.pseudo_label_dir
                 bind_stage1(cfg, stage1, pseudo_dir,
                             dict(self.spec['pseudo_labels']))
-            if self.spec['stage2_load_from_stage1']:
+            if self._from_stage1(step):
                 load_from = stage1
         if step in ONLINE_STEPS:
             load_from = self._output('source_only')

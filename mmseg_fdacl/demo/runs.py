@@ -8,6 +8,7 @@ from typing import Optional
 from mmengine.config import Config
 from mmengine.runner import Runner
 
+from mmseg_fdacl.pseudo_labels.report import log_flag
 from .spec import final_checkpoint
 
 
@@ -46,7 +47,9 @@ def train(cfg: Config,
         work_dir (str): Where checkpoints and logs go.
         load_from (str, optional): Initialize from this checkpoint.
         pseudo_label_dir (str, optional): Pseudo-label folder of the
-            ``UDADataset`` (``train_dataloader.dataset``).
+            ``UDADataset`` (``train_dataloader.dataset``); its flag
+            (:func:`mmseg_fdacl.pseudo_labels.report.log_flag`) opens the
+            run's log.
 
     Returns:
         str: The final checkpoint (returned at once if it exists).
@@ -63,7 +66,11 @@ def train(cfg: Config,
     if pseudo_label_dir is not None:
         cfg.train_dataloader.dataset.pseudo_label_dir = pseudo_label_dir
     cfg.resume = osp.isfile(osp.join(work_dir, 'last_checkpoint'))
-    Runner.from_cfg(cfg).train()
+    runner = Runner.from_cfg(cfg)
+    if pseudo_label_dir is not None:
+        # In this run's log: the classes its pseudo labels drop.
+        log_flag(pseudo_label_dir, logger=runner.logger)
+    runner.train()
     if not osp.isfile(final):
         raise RuntimeError(f'training in {work_dir} ended without {final}.')
     return final

@@ -6,20 +6,32 @@ from typing import Dict, List, Optional, Sequence, Union
 from mmengine.config import Config
 
 # Ablation rows of stage 2 (``--ablation``): each trained like stage 2 (from
-# the stage-1 checkpoint with ``stage2_load_from_stage1``, same schedule).
+# the stage-1 checkpoint with ``stage2_load_from_stage1``, same schedule),
+# except the steps of :data:`OWN_INIT_STEPS`.
 ABLATION_ROWS = (
     ('stage2_pseudo_ce', 'Stage 2, pseudo-label CE instead of CL'),
     ('stage2_no_ent', 'Stage 2 without entropy'),
     ('stage2_cl_gt', 'Stage 2, CL on target labels (upper bound)'),
-    ('stage2_fda_only', 'Stage 2, FDA only'))
+    ('stage2_fda_only', 'Stage 2, FDA only'),
+    ('stage2_ref_timing',
+     'Stage 2, reference timing (own init, target terms in the last sixth)'),
+    ('stage2_ref_timing_no_cl', 'Stage 2, reference timing, no CL'))
 ABLATION_STEPS = tuple(k for k, _ in ABLATION_ROWS)
+# Stage-2-like steps that keep their config's own initialization (its
+# ``load_from``; the demo has no ImageNet weights, so from scratch as the
+# demo's other first trainings) even with ``stage2_load_from_stage1``: the
+# reference's stage 2 starts from the ImageNet weights, not from stage 1.
+OWN_INIT_STEPS = ('stage2_ref_timing', 'stage2_ref_timing_no_cl')
 # The demo's ablation configs (``ablation=True``), relative to the repository
 # root as the demo spec's configs are.
 DEMO_ABLATION = dict(
     stage2_pseudo_ce='configs/fdacl/demo/stage2_pseudo-ce.py',
     stage2_no_ent='configs/fdacl/demo/stage2_no-ent.py',
     stage2_cl_gt='configs/fdacl/demo/stage2_cl-gt.py',
-    stage2_fda_only='configs/fdacl/demo/stage2_fda-only.py')
+    stage2_fda_only='configs/fdacl/demo/stage2_fda-only.py',
+    stage2_ref_timing='configs/fdacl/demo/stage2_reference-timing.py',
+    stage2_ref_timing_no_cl='configs/fdacl/demo/'
+    'stage2_reference-timing_no-cl.py')
 # Online self-training rows (``--online``): each initialized from the
 # source-only checkpoint (the demo has no ImageNet weights), same schedule;
 # no pseudo-label folder (the mean teacher labels the target as it trains).
@@ -59,7 +71,9 @@ def load_spec(path: str) -> dict:
     required), ``pseudo_labels`` (dict of keyword arguments of
     :func:`mmseg_fdacl.apis.generate_pseudo_labels`: ``beta``,
     ``grayscale``, ``percentile``, ``cap``, ``threshold``, ``seed``),
-    ``stage2_load_from_stage1`` (bool), ``data`` (optional dict of
+    ``stage2_load_from_stage1`` (bool: every stage-2-like step but those
+    of :data:`OWN_INIT_STEPS` starts from the stage-1 checkpoint), ``data``
+    (optional dict of
     :func:`mmseg_fdacl.demo.synthetic.generate_uda_data` arguments plus
     ``out_dir``), ``cfg_options`` (optional dict step -> dict merged into that
     config), ``num_vis`` (int), ``ablation`` (optional: True for the demo's

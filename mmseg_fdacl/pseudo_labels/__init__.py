@@ -23,6 +23,9 @@ The parts, each usable alone:
   files) and the dataset file lists it mirrors.
 * :mod:`.driver`: :func:`generate_pseudo_labels`, the two-pass (histograms,
   then labels) sharded and resumable run.
+* :mod:`.report`: per class, the share of pixels predicted against the
+  share kept, and a flag for a class the labels nearly never keep
+  (``label_report.json``), without target labels.
 * :mod:`.scoring` and :mod:`.drawing`: IoU and pictures of a finished set.
 * :mod:`.config`: the inference pipeline and datasets of a training config.
 
@@ -40,17 +43,19 @@ from .manifest import (MANIFEST_NAME, MANIFEST_VERSION,
                        PseudoLabelSettingsError, read_manifest, sha256_file,
                        write_manifest)
 from .predictor import Predictor, build_models
+from .report import REPORT_NAME, class_share_report, log_flag, read_report
 from .scoring import evaluate_pseudo_labels
 from .thresholds import (SELECTIONS, apply_class_balanced, apply_thresholds,
                          class_balanced_normalizers, confidence_histogram,
                          thresholds_from_histograms)
 
 __all__ = [
-    'MANIFEST_NAME', 'MANIFEST_VERSION', 'ImageCallback', 'Predictor',
-    'PseudoLabelSettingsError', 'SELECTIONS', 'apply_class_balanced',
-    'apply_thresholds', 'build_models', 'class_balanced_normalizers',
+    'MANIFEST_NAME', 'MANIFEST_VERSION', 'REPORT_NAME', 'ImageCallback',
+    'Predictor', 'PseudoLabelSettingsError', 'SELECTIONS',
+    'apply_class_balanced', 'apply_thresholds', 'build_models',
+    'class_balanced_normalizers', 'class_share_report',
     'confidence_histogram', 'datasets_from_config', 'evaluate_pseudo_labels',
-    'generate_pseudo_labels', 'inference_pipeline_from_cfg', 'read_manifest',
-    'sha256_file', 'thresholds_from_histograms', 'visualize_pseudo_labels',
-    'write_manifest'
+    'generate_pseudo_labels', 'inference_pipeline_from_cfg', 'log_flag',
+    'read_manifest', 'read_report', 'sha256_file',
+    'thresholds_from_histograms', 'visualize_pseudo_labels', 'write_manifest'
 ]

@@ -16,7 +16,9 @@
    which needs every class's score: the predictor's ``probabilities``).
 
 ``manifest.json`` is written before anything else, again when thresholds are
-final and at the end with ``complete: true``. A run on a folder whose
+final and at the end with ``complete: true``; then ``label_report.json``
+(:mod:`.report`: per class the share predicted against the share kept, and
+the classes the labels nearly never keep), also logged. A run on a folder whose
 manifest is complete for the same settings writes nothing; an interrupted
 run resumes: stored thresholds are reused and only images without a PNG are
 labeled (:mod:`.manifest` refuses folders made with other settings).
@@ -45,6 +47,7 @@ from .files import (DatasetLike, file_list, image_root,
 from .manifest import (make_settings, new_manifest, reusable_manifest,
                        sha256_json, write_manifest)
 from .predictor import Predictor, build_models
+from .report import PredictionTally, publish_report
 from .thresholds import (SELECTIONS, apply_class_balanced, apply_thresholds,
                          class_balanced_normalizers, confidence_histogram,
                          thresholds_from_histograms)
@@ -299,7 +302,8 @@ def _final_thresholds(run: _Run, manifest: dict, threshold: Optional[float],
 
 
 def _label_image(run: _Run, index: int, thresholds: np.ndarray,
-                 image_callback: Optional[ImageCallback]) -> np.ndarray:
+                 image_callback: Optional[ImageCallback],
+                 tally: Optional[PredictionTally] = None) -> np.ndarray:
     """The pseudo label of one image, written unless its PNG exists.
 
     An existing PNG was written under the same, final thresholds: it is
@@ -314,6 +318,8 @@ def _label_image(run: _Run, index: int, thresholds: np.ndarray,
             run.predictor.probabilities(img_path, index), thresholds)
     else:
         pred, conf = run.predictor(img_path, index)
+        if tally is not None:
+            tally.add(pred)
         label = apply_thresholds(pred, conf, thresholds)
     write_png(png, label)
     if image_callback is not None:
@@ -322,16 +328,19 @@ def _label_image(run: _Run, index: int, thresholds: np.ndarray,
 
 
 def _label_pass(run: _Run, thresholds: np.ndarray, task: str,
-                image_callback: Optional[ImageCallback]) -> np.ndarray:
+                image_callback: Optional[ImageCallback],
+                tally: Optional[PredictionTally] = None) -> np.ndarray:
     """Pass 2: labels; returns per-class then ignored pixel counts, summed
-    over ranks."""
+    over ranks (and counts the predictions in ``tally``, if given)."""
     num_classes = run.num_classes
     counts = np.zeros(num_classes + 1, np.int64)  # last: ignored pixels
     for i in _tracked(run.shard, run.progress(task)):
-        label = _label_image(run, i, thresholds, image_callback)
+        label = _label_image(run, i, thresholds, image_callback, tally)
         hist = np.bincount(label.reshape(-1), minlength=256)
         counts[:num_classes] += hist[:num_classes]
         counts[num_classes] += hist[IGNORE_INDEX]
+    if tally is not None:
+        tally.reduce(_sum_over_ranks)
     return _sum_over_ranks(counts)
 
 
@@ -455,7 +464,13 @@ def generate_pseudo_labels(
                world_size, selection)
     thresholds = _final_thresholds(run, manifest, threshold, percentile, cap,
                                    num_bins, portion)
+    # Without a histogram pass (a global threshold) the report's predicted
+    # counts come from the label pass.
+    tally = (PredictionTally(num_classes)
+             if manifest.get('predicted_pixels') is None else None)
     counts = _label_pass(run, thresholds,
                          'pass 2/2, labels' if threshold is None else 'labels',
-                         image_callback)
-    return _finish(run, manifest, counts)
+                         image_callback, tally)
+    manifest = _finish(run, manifest, counts)
+    publish_report(out_dir, manifest, tally, rank)
+    return manifest

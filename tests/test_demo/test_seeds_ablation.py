@@ -19,7 +19,8 @@ from mmseg_fdacl.demo.seeds import (SeedSweep, aggregate_tables,
                                     format_markdown_seeds, mean_std,
                                     seed_options, seed_spec)
 from mmseg_fdacl.demo.spec import (ABLATION_ROWS, ABLATION_STEPS,
-                                   DEMO_ABLATION, ROWS, check_spec,
+                                   DEMO_ABLATION, OWN_INIT_STEPS, ROWS,
+                                   check_spec,
                                    load_step_cfg, loads_pseudo_labels)
 from tests.test_tools.test_run_pipeline import (DEMO, ROOT, _load_tool, _spec,
                                                 _tiny_options)
@@ -52,6 +53,8 @@ def _tiny_spec(tmp_path) -> dict:
         k: _tiny_options(k, data)
         for k in BASE_STEPS + ABLATION_STEPS
     }
+    for k in OWN_INIT_STEPS:  # both phases of the reference's timing
+        spec['cfg_options'][k]['model.warmup_iters'] = 1
     return spec
 
 
@@ -86,7 +89,16 @@ def test_ablation_configs_and_rows():
         stage2_pseudo_ce=True,
         stage2_no_ent=True,
         stage2_cl_gt=False,
-        stage2_fda_only=False)
+        stage2_fda_only=False,
+        stage2_ref_timing=True,
+        stage2_ref_timing_no_cl=False)
+    # The reference's timing: target terms in the last sixth of 400
+    # iterations (its 50k of 60k), stage 2's losses otherwise.
+    for k in ('stage2_ref_timing', 'stage2_ref_timing_no_cl'):
+        assert model[k].warmup_iters == 333
+        assert model[k].lambda_ent == 0.005
+    assert model['stage2_ref_timing'].lambda_cl == 1.0
+    assert model['stage2_ref_timing_no_cl'].lambda_cl == 0.0
     target = cfgs['stage2_cl_gt'].train_dataloader.dataset.target
     assert [t['type'] for t in target.pipeline
             ][:2] == ['LoadImageFromFile', 'LoadAnnotations']
@@ -223,6 +235,13 @@ def test_seeds_and_ablation_end_to_end(tmp_path, monkeypatch, capsys):
         dumped = Config.fromfile(osp.join(seed_dir, 'stage2', 'stage2.py'))
         assert dumped.randomness.seed == s
         assert dumped.train_dataloader.dataset.seed == s
+        # Stage-2 rows start from stage 1, the reference-timing rows from
+        # their own init (none in the demo: from scratch).
+        stage1 = osp.join(seed_dir, 'stage1', 'iter_2.pth')
+        for step in ABLATION_STEPS:
+            got = Config.fromfile(osp.join(
+                seed_dir, step, osp.basename(DEMO_ABLATION[step]))).load_from
+            assert got == (None if step in OWN_INIT_STEPS else stage1), step
     # Data generated once, outside the seed folders.
     assert osp.isfile(
         osp.join(spec['data']['out_dir'], 'synthetic_stats.json'))

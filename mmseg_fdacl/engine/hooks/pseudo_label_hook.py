@@ -22,6 +22,7 @@ from mmseg_fdacl.datasets.uda_dataset import UDADataset
 from mmseg_fdacl.pseudo_labels import (generate_pseudo_labels,
                                        inference_pipeline_from_cfg)
 from mmseg_fdacl.pseudo_labels.driver import SETTING_NAMES, validate_settings
+from mmseg_fdacl.pseudo_labels.report import log_flag
 from mmseg_fdacl.utils.atomic_io import atomic_write_with
 
 
@@ -128,8 +129,10 @@ class PseudoLabelHook(Hook):
     its manifest is complete for the same checkpoints and settings, or
     finishes it if a run was interrupted -- then calls
     ``UDADataset.set_pseudo_label_dir`` and restarts the training dataloader
-    (see :func:`restart_train_dataloader`). The target pipeline must contain
-    ``LoadPseudoLabel``.
+    (see :func:`restart_train_dataloader`), and logs the folder's flag
+    (:func:`mmseg_fdacl.pseudo_labels.report.log_flag`: a warning naming
+    the classes the model predicts but the labels nearly never keep). The
+    target pipeline must contain ``LoadPseudoLabel``.
 
     With ``interval``: every ``interval`` iterations (iteration-based loops)
     the current weights are saved to ``out_dir/round_<k>.pth`` (kept if it
@@ -307,6 +310,9 @@ class PseudoLabelHook(Hook):
         self.current_dir = out_dir
         print_log(f'PseudoLabelHook: training on the pseudo labels in '
                   f'{out_dir}', logger='current')
+        # What the labels keep of each class (label_report.json): a class
+        # the model predicts but the labels drop is a warning.
+        log_flag(out_dir)
 
     # -- hook points -----------------------------------------------------
     def before_train(self, runner) -> None:

@@ -28,6 +28,8 @@ from mmseg.utils import ConfigType, OptSampleList, SampleList
 from torch import Tensor
 
 from ..decode_heads.projection_head import ProjectionHead, logits_as_embeddings
+from .contrast_schedule import check_cl_schedule, cl_factor
+from .grad_norms import feature_grad_norms
 from .uda_utils import (check_weight, stack_pseudo_labels, suffix_keys,
                         valid_mask)
 
@@ -47,7 +49,13 @@ class UDAEncoderDecoder(EncoderDecoder):
     ``loss_cl`` (x ``lambda_cl``), ``loss_ce_trg_pl`` and ``acc_seg_trg_pl``
     (x ``lambda_pseudo_ce``). A term whose weight is 0 has no key; before
     ``warmup_iters`` the entropy and contrastive keys are constant zeros (no
-    graph, no gradient) so the log keeps its columns.
+    graph, no gradient) so the log keeps its columns. With ``cl_schedule``
+    the log also has ``cl_factor`` (the schedule's factor of
+    ``lambda_cl``). After :meth:`request_grad_norms`, the next ``loss``
+    call adds ``gnorm_<term>`` (e.g. ``gnorm_ce_src``, ``gnorm_cl``): the
+    norm of each term's gradient at the shared features
+    (:mod:`.grad_norms`); :class:`FeatureGradNormHook` asks on logging
+    iterations.
 
     Args:
         backbone, decode_head, and by keyword neck, auxiliary_head,
@@ -89,6 +97,14 @@ class UDAEncoderDecoder(EncoderDecoder):
             per domain, as the reference code; ``'joint'`` concatenates the
             views into one batch (one pass, shared statistics; views must
             have the same size). Default: 'separate'.
+        cl_schedule (dict, optional): Weight schedule of the contrastive
+            term (:mod:`.contrast_schedule`): None is the reference's hard
+            switch (full ``lambda_cl`` from ``warmup_iters``);
+            ``dict(type='linear', start=S, ramp_iters=R)`` multiplies
+            ``lambda_cl`` by ``clip((i - S + 1) / R, 0, 1)`` at iteration
+            ``i``; ``dict(type='step', start=S)`` switches at ``S``. ``start``
+            defaults to ``warmup_iters``; the other target terms keep
+            ``warmup_iters``. Default: None.
     """
 
     def __init__(self,
@@ -107,6 +123,7 @@ class UDAEncoderDecoder(EncoderDecoder):
                  forward_views: str = 'separate',
                  entropy_resolution: str = 'native',
                  embedding_resolution: str = 'input',
+                 cl_schedule: Optional[dict] = None,
                  **kwargs) -> None:
         # neck, auxiliary_head, train_cfg, test_cfg, data_preprocessor,
         # pretrained, init_cfg: EncoderDecoder's, by keyword.
@@ -124,6 +141,8 @@ class UDAEncoderDecoder(EncoderDecoder):
             raise ValueError('UDAEncoderDecoder: `warmup_iters` must be an '
                              f'int >= 0, got {warmup_iters!r}.')
         self.warmup_iters = warmup_iters
+        self.cl_schedule = check_cl_schedule(cl_schedule, warmup_iters)
+        self._grad_norms_requested = False
         if embedding not in _EMBEDDINGS:
             raise ValueError(f'UDAEncoderDecoder: `embedding` must be one of '
                              f'{_EMBEDDINGS}, got {embedding!r}.')
@@ -197,6 +216,17 @@ class UDAEncoderDecoder(EncoderDecoder):
         """
         it = MessageHub.get_current_instance().get_info('iter')
         return 0 if it is None else int(it)
+
+    def request_grad_norms(self) -> None:
+        """Make the next :meth:`loss` call also return the gradient norm of
+        each term at the shared features (``gnorm_<term>``; one partial
+        backward per term, so only when asked)."""
+        self._grad_norms_requested = True
+
+    def contrast_factor(self, it: int) -> float:
+        """The factor of ``lambda_cl`` at iteration ``it`` (see
+        ``cl_schedule``)."""
+        return cl_factor(self.cl_schedule, it, self.warmup_iters)
 
     def _features(self, views: List[Tensor]) -> List[List[Tensor]]:
         """Backbone (+neck) features of each view."""
@@ -283,9 +313,11 @@ class UDAEncoderDecoder(EncoderDecoder):
         """The losses of :meth:`loss`; ``contrast_labels`` (``N x H x W``)
         replace the target samples' pseudo labels in the contrastive term
         (online self-training gives the teacher's)."""
-        warm = self.current_iter() >= self.warmup_iters
+        it = self.current_iter()
+        warm = it >= self.warmup_iters
+        factor = self.contrast_factor(it)
         use_ent = self.entropy_loss is not None and warm
-        use_cl = self.contrast_loss is not None and warm
+        use_cl = self.contrast_loss is not None and factor > 0
         use_pce = self.lambda_pseudo_ce > 0 and warm
         if (use_ent or use_cl or use_pce) and target_inputs is None:
             raise ValueError(
@@ -316,17 +348,34 @@ class UDAEncoderDecoder(EncoderDecoder):
                 self._extra_source_losses(inputs, feats['src'],
                                           data_samples))
         zero = inputs.new_zeros(())
-        if not warm:
-            # Constant zeros (no graph) keep the log's columns.
-            if self.entropy_loss is not None:
-                losses['loss_ent_trg'] = zero
-            if self.contrast_loss is not None:
-                losses['loss_cl'] = zero
-            if self.lambda_pseudo_ce > 0:
-                losses['loss_ce_trg_pl'] = zero
-        if 'trg' not in feats:
-            return losses
+        # Constant zeros (no graph) keep the log's columns.
+        if self.entropy_loss is not None and not warm:
+            losses['loss_ent_trg'] = zero
+        if self.contrast_loss is not None and not use_cl:
+            losses['loss_cl'] = zero
+        if self.lambda_pseudo_ce > 0 and not warm:
+            losses['loss_ce_trg_pl'] = zero
+        if self.contrast_loss is not None and self.cl_schedule is not None:
+            losses['cl_factor'] = inputs.new_tensor(factor)
+        if 'trg' in feats:
+            self._target_losses(losses, feats, target_inputs,
+                                target_data_samples, target_src_style_inputs,
+                                contrast_labels, use_ent, use_cl, use_pce,
+                                factor)
+        if self._grad_norms_requested:
+            self._grad_norms_requested = False
+            losses.update(
+                feature_grad_norms(
+                    losses, [f for view in feats.values() for f in view]))
+        return losses
 
+    def _target_losses(self, losses: Dict[str, Tensor],
+                       feats: Dict[str, List[Tensor]], target_inputs: Tensor,
+                       target_data_samples: OptSampleList,
+                       target_src_style_inputs: Optional[Tensor],
+                       contrast_labels: Optional[Tensor], use_ent: bool,
+                       use_cl: bool, use_pce: bool, factor: float) -> None:
+        """Add the switched-on target terms to ``losses``."""
         x_t = feats['trg']
         logits_t = self.decode_head.forward(x_t)
         if use_ent:
@@ -337,12 +386,11 @@ class UDAEncoderDecoder(EncoderDecoder):
         if use_cl:
             if contrast_labels is None:
                 contrast_labels = stack_pseudo_labels(target_data_samples)
-            losses['loss_cl'] = self._contrast(x_t, logits_t,
-                                               feats['trg_src_style'],
-                                               target_inputs,
-                                               target_src_style_inputs,
-                                               contrast_labels)
-        return losses
+            loss_cl = self._contrast(x_t, logits_t, feats['trg_src_style'],
+                                     target_inputs, target_src_style_inputs,
+                                     contrast_labels)
+            # The hard switch's factor is 1: the loss is left as it is.
+            losses['loss_cl'] = loss_cl if factor == 1.0 else factor * loss_cl
 
     def _source_losses(self, x: List[Tensor],
                        data_samples: SampleList) -> Dict[str, Tensor]:
