@@ -114,3 +114,46 @@ def test_hrda_config_trains_and_tests(path, data, tmp_path):
     test.load_from = ckpt_path
     metrics = Runner.from_cfg(test).test()
     assert 'mIoU' in metrics
+
+
+@pytest.mark.parametrize('path', CONFIGS)
+def test_hrda_config_pins_the_reference_settings(path):
+    """The values of docs/hrda.md's table (HRDA's gtaHR2csHR_hrda.py, MIC's
+    gtaHR2csHR_mic_hrda.py); a change here is a change of the recipe."""
+    cfg = Config.fromfile(osp.join(ROOT, path))
+    model = cfg.model
+    assert model.hr_crop_size == (512, 512) and model.context_scale == 0.5
+    assert model.crop_coord_divisible == 8 and model.hr_slide_inference
+    assert model.hr_slide_overlapping
+    assert model.pseudo_weight_ignore_top == model.pseudo_weight_ignore_bottom
+    assert model.pseudo_weight_ignore_top == 0
+    head = model.decode_head
+    assert head.type == 'HRDAHead' and head.attention_classwise
+    assert head.hr_loss_weight == 0.1 and head.lr_loss_weight == 0
+    assert head.single_scale_head.type in ('DAFormerHead', 'DLV2Head')
+    assert dict(model.test_cfg) == dict(mode='slide', batched_slide=True,
+                                        crop_size=(1024, 1024),
+                                        stride=(512, 512))
+    assert model.data_preprocessor.size == (1024, 1024)
+    assert model.imnet_feature_dist.lambda_fd == 0.005
+    assert model.pseudo_threshold == 0.968
+    assert cfg.custom_hooks[0].alpha == 0.999
+    rcs = cfg.train_dataloader.dataset.rare_class_sampling
+    assert (rcs.min_crop_ratio, rcs.min_pixels, rcs.temperature) == (2.0, 3000,
+                                                                     0.01)
+    target = cfg.train_dataloader.dataset.target.pipeline
+    kinds = [t['type'] for t in target]
+    assert kinds.index('PseudoLabelMargins') < kinds.index('RandomCrop')
+    assert target[kinds.index('PseudoLabelMargins')]['margins'] == (30, 240,
+                                                                    30, 30)
+    assert target[kinds.index('Resize')]['scale'] == (2048, 1024)
+    source = cfg.train_dataloader.dataset.source.pipeline
+    assert source[[t['type'] for t in source].index('Resize')]['scale'] == (
+        2560, 1440)
+    assert cfg.train_dataloader.batch_size == 2
+    assert cfg.train_cfg.max_iters == 40000
+    if 'mic-hrda' in path:
+        assert model.lambda_mask == 1.0
+        assert dict(model.mask) == dict(block_size=64, ratio=0.7, augment=True)
+    else:
+        assert model.get('lambda_mask', 0) == 0

@@ -136,3 +136,21 @@ def test_bad_arguments_are_named():
     with pytest.raises(ValueError, match='exactly'):
         head(MultiResFeatures([torch.zeros(1, C, 8, 8)],
                               [torch.zeros(1, C, 9, 9)], (0, 8, 0, 8)))
+
+
+def test_mit_b5_attention_head_size_follows_hrdas_definition():
+    # HRDA's attention for MiT-B5: four linear embeddings to 256, a 1x1
+    # conv (no bias) + BN fusing 4 x 256 to 256, a 1x1 classifier to 19.
+    from mmengine.config import Config
+    single = Config.fromfile(
+        'configs/_base_/models/daformer_sepaspp_mitb5.py').model.decode_head
+    head = MODELS.build(ConfigDict(type='HRDAHead',
+                                   single_scale_head=single.to_dict()))
+    embed = sum(c * 256 + 256 for c in (64, 128, 320, 512))
+    fusion = 4 * 256 * 256 + 2 * 256
+    classifier = 256 * 19 + 19
+    count = sum(p.numel() for p in head.scale_attention.parameters())
+    assert count == embed + fusion + classifier == 530707
+    # HRDAHead itself adds no parameters besides its two heads.
+    assert sum(p.numel() for p in head.parameters()) == count + sum(
+        p.numel() for p in head.head.parameters())

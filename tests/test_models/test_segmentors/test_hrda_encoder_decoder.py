@@ -172,3 +172,27 @@ def test_errors_name_the_fix():
         MODELS.build(ConfigDict(dict(online, lambda_ent=0.1)))
     with pytest.raises(ValueError, match='hr_crop_size'):
         MODELS.build(ConfigDict(dict(cfg, hr_crop_size=(16, ))))
+
+
+def test_a_converted_hrda_release_loads_strictly():
+    # An HRDA release's network built from HRDA's module names (the
+    # converter tests' reference modules): it loads into HRDAEncoderDecoder
+    # as converted, every key matched.
+    from mmseg_fdacl.converters.daformer_release import \
+        convert_release_state_dict
+    from tests.helpers import tiny_mit_daformer_cfg
+    from tests.test_converters import test_daformer_release as ref
+    net = torch.nn.Module()
+    net.backbone = ref._ref_mit()
+    net.decode_head = torch.nn.Module()
+    net.decode_head.head = ref._ref_daformer_head(16, 16, 19)
+    net.decode_head.scale_attention = ref._ref_daformer_head(16, 16, 19,
+                                                             aspp=False)
+    release = ref._release({'model.': ref._randomized(net, 0)})
+    tiny = tiny_mit_daformer_cfg()
+    model = MODELS.build(ConfigDict(
+        type='HRDAEncoderDecoder', backbone=tiny['backbone'],
+        decode_head=dict(type='HRDAHead',
+                         single_scale_head=tiny['decode_head'],
+                         attention_embed_dim=16)))
+    model.load_state_dict(convert_release_state_dict(release), strict=True)
