@@ -58,14 +58,21 @@ from typing import Dict, List
 import torch
 
 sys.path.insert(0, osp.dirname(osp.abspath(__file__)))
-sys.path.insert(
-    0, osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__)))))
+sys.path.insert(0,
+                osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__)))))
 
 import modes as bench_modes  # noqa: E402
 from breakdown import breakdown, profile_tables  # noqa: E402
-from harness import (gradient_views, interleaved, load_text,  # noqa: E402
-                     no_grad_forward_seconds, paired_ratios, peak_bytes,
-                     table, teacher_share, time_iters)
+from harness import (
+    gradient_views,
+    interleaved,
+    load_text,  # noqa: E402
+    no_grad_forward_seconds,
+    paired_ratios,
+    peak_bytes,
+    table,
+    teacher_share,
+    time_iters)
 from mmseg_fdacl.demo.batches import fresh_batch as _fresh  # noqa: E402,F401
 from mmseg_fdacl.demo.batches import make_batch  # noqa: E402,F401
 from mmseg_fdacl.demo.models import deeplabv2_cfg  # noqa: E402
@@ -73,8 +80,8 @@ from mmseg_fdacl.demo.models import deeplabv2_cfg  # noqa: E402
 #: Every mode, in table order.
 MODES = tuple(bench_modes.MODES)
 #: The modes trained with a mean teacher.
-ONLINE_MODES = tuple(m for m in MODES
-                     if bench_modes.teacher_alpha(m) is not None)
+ONLINE_MODES = tuple(
+    m for m in MODES if bench_modes.teacher_alpha(m) is not None)
 #: The views each mode forwards with gradients.
 VIEW_NAMES = {m: bench_modes.MODES[m].views for m in MODES}
 VIEWS = {m: len(v) for m, v in VIEW_NAMES.items()}
@@ -92,20 +99,34 @@ def build(cfg: dict, device: str = 'cpu'):
 def parse_args(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.split('\n')[0])
     parser.add_argument('--depth', type=int, default=18)
-    parser.add_argument('--base-channels', type=int, default=None,
-                        help='trunk width (default 16; 4 with --quick)')
     parser.add_argument(
-        '--crop', type=int, nargs=2, default=None, metavar=('H', 'W'),
+        '--base-channels',
+        type=int,
+        default=None,
+        help='trunk width (default 16; 4 with --quick)')
+    parser.add_argument(
+        '--crop',
+        type=int,
+        nargs=2,
+        default=None,
+        metavar=('H', 'W'),
         help='source and target crop (default 256 512; 32 64 with --quick)')
     parser.add_argument('--batch', type=int, default=1)
-    parser.add_argument('--reps', type=int, default=None,
-                        help='interleaved rounds (default 7; 1 with --quick)')
-    parser.add_argument('--iters', type=int, default=None,
-                        help='iterations per mode per round (default 2; 1 '
-                        'with --quick)')
+    parser.add_argument(
+        '--reps',
+        type=int,
+        default=None,
+        help='interleaved rounds (default 7; 1 with --quick)')
+    parser.add_argument(
+        '--iters',
+        type=int,
+        default=None,
+        help='iterations per mode per round (default 2; 1 '
+        'with --quick)')
     parser.add_argument('--threads', type=int, default=1)
     parser.add_argument(
-        '--quick', action='store_true',
+        '--quick',
+        action='store_true',
         help='toy size for a smoke test: crop 32x64, 4 base channels, 1 '
         'round of 1 iteration (figures mean nothing)')
     parser.add_argument(
@@ -164,8 +185,7 @@ def _check_views(models: Dict[str, tuple], batches: Dict[str, dict]) -> None:
         names = VIEW_NAMES[mode]
         norms = gradient_views(model, batches[key])
         print(f'{key}: gradient norm at the backbone output per view '
-              f'({", ".join(names)}): '
-              + ', '.join(f'{v:.3g}' for v in norms))
+              f'({", ".join(names)}): ' + ', '.join(f'{v:.3g}' for v in norms))
         if len(norms) != len(names):
             raise RuntimeError(f'{key}: {len(norms)} views with gradients, '
                                f'expected {len(names)} ({names})')
@@ -183,8 +203,8 @@ def _entries(args, base: dict):
     views = (['separate', 'joint']
              if args.forward_views == 'both' else [args.forward_views])
     amps = dict(none=[None], bf16=['bf16'], both=[None, 'bf16'])[args.amp]
-    layouts = dict(off=[False], on=[True], both=[False, True])[
-        args.channels_last]
+    layouts = dict(
+        off=[False], on=[True], both=[False, True])[args.channels_last]
     variants = [(a, c) for a in amps for c in layouts]
     entries, batches = {}, {}
     for amp, cl in variants:
@@ -204,8 +224,8 @@ def _entries(args, base: dict):
 
 def _tag(variant) -> str:
     amp, cl = variant
-    return ('fp32' if amp is None else amp + ' autocast') + (
-        ', channels-last' if cl else '')
+    return ('fp32' if amp is None else amp +
+            ' autocast') + (', channels-last' if cl else '')
 
 
 def main(argv=None) -> List[dict]:
@@ -215,32 +235,38 @@ def main(argv=None) -> List[dict]:
     base = deeplabv2_cfg(
         depth=args.depth, base_channels=args.base_channels, crop=args.crop)
     variants, entries, batches = _entries(args, base)
-    dev_name = ('CPU' if device == 'cpu' else
-                torch.cuda.get_device_name(device))
-    print(f'torch {torch.__version__}, {dev_name}, '
-          f'{torch.get_num_threads()} thread(s); DeepLabV2 ResNetV1c-'
-          f'{args.depth} (base channels {args.base_channels}, output stride '
-          f'8, DLV2Head), crop {args.crop[0]}x{args.crop[1]} (HxW), batch '
-          f'{args.batch}, random weights, each mode with its leaf config\'s '
-          f'optimizer wrapper; {args.reps} interleaved rounds x {args.iters} iterations, '
-          f'medians; load average at the start {load_text()}')
+    dev_name = ('CPU'
+                if device == 'cpu' else torch.cuda.get_device_name(device))
+    print(
+        f'torch {torch.__version__}, {dev_name}, '
+        f'{torch.get_num_threads()} thread(s); DeepLabV2 ResNetV1c-'
+        f'{args.depth} (base channels {args.base_channels}, output stride '
+        f'8, DLV2Head), crop {args.crop[0]}x{args.crop[1]} (HxW), batch '
+        f'{args.batch}, random weights, each mode with its leaf config\'s '
+        f'optimizer wrapper; {args.reps} interleaved rounds x {args.iters} iterations, '
+        f'medians; load average at the start {load_text()}')
     if args.quick:
         print('(--quick: toy size, the figures mean nothing)')
     print()
     first = variants[0]
-    _check_views({k: v for (a, k), v in entries.items() if a == first},
-                 {k: v for (a, k), v in batches.items() if a == first})
+    _check_views({
+        k: v
+        for (a, k), v in entries.items() if a == first
+    }, {
+        k: v
+        for (a, k), v in batches.items() if a == first
+    })
     print()
 
     fns = {}
     for e, (model, optim, ema) in entries.items():
-        fns[e] = (lambda m=model, o=optim, d=batches[e], t=ema:
-                  time_iters(m, o, d, args.iters, device, ema=t))
+        fns[e] = (lambda m=model, o=optim, d=batches[e], t=ema: time_iters(
+            m, o, d, args.iters, device, ema=t))
     for var in variants:  # the unit of the no-gradient forwards
         model = entries[(var, 'source-only')][0]
-        fns[(var, 'forward')] = (
-            lambda m=model, d=batches[(var, 'source-only')], a=var[0]:
-            no_grad_forward_seconds(m, d, args.iters, device, a))
+        fns[(var, 'forward')] = (lambda m=model, d=batches[
+            (var, 'source-only')], a=var[0]: no_grad_forward_seconds(
+                m, d, args.iters, device, a))
     res = interleaved(fns, args.reps)
     peaks = {e: peak_bytes(*entries[e], batches[e], device) for e in entries}
     share_iters = max(args.iters, 3)
@@ -248,15 +274,15 @@ def main(argv=None) -> List[dict]:
         e: teacher_share(*entries[e], batches[e], share_iters, device)
         for e in entries if entries[e][2] is not None
     }
-    mem_how = ('max_memory_allocated' if device.startswith('cuda') else
-               'torch.profiler')
+    mem_how = ('max_memory_allocated'
+               if device.startswith('cuda') else 'torch.profiler')
     rows = []
     for var in variants:
         tag = _tag(var)
         base_times = res[(var, 'source-only')]
         med_base = statistics.median(base_times)
-        fwd = statistics.median(paired_ratios(res[(var, 'forward')],
-                                              base_times))
+        fwd = statistics.median(
+            paired_ratios(res[(var, 'forward')], base_times))
         print(f'{tag}: one forward without gradients = {fwd:.2f} '
               'source-only iterations (median of per-round ratios)')
         print()
@@ -272,89 +298,117 @@ def main(argv=None) -> List[dict]:
             share = shares.get((var, key))
             floor = mode.floor + len(mode.no_grad) * fwd
             row = dict(
-                precision=tag, mode=key, views=len(mode.views),
-                no_grad=len(mode.no_grad), floor_views=mode.floor,
-                floor=floor, s_iter=med, ratio=med / med_base,
+                precision=tag,
+                mode=key,
+                views=len(mode.views),
+                no_grad=len(mode.no_grad),
+                floor_views=mode.floor,
+                floor=floor,
+                s_iter=med,
+                ratio=med / med_base,
                 ratio_paired=statistics.median(ratios),
-                ratio_min=min(ratios), ratio_max=max(ratios),
+                ratio_min=min(ratios),
+                ratio_max=max(ratios),
                 over_floor=statistics.median(ratios) / floor,
                 peak_bytes=peaks[(var, key)],
                 teacher_share=None if share is None else share['share'])
-            cell = [tag, key, row['views'], row['no_grad'],
-                    f'{mode.floor:.1f}', f'{floor:.2f}', f'{med:.3f}',
-                    f'{row["ratio_paired"]:.2f}',
-                    f'{row["ratio_min"]:.2f}-{row["ratio_max"]:.2f}',
-                    f'{row["over_floor"]:.2f}',
-                    f'{row["peak_bytes"] / 2**20:.1f}',
-                    '-' if share is None else f'{100 * share["share"]:.1f}%']
+            cell = [
+                tag, key, row['views'], row['no_grad'], f'{mode.floor:.1f}',
+                f'{floor:.2f}', f'{med:.3f}', f'{row["ratio_paired"]:.2f}',
+                f'{row["ratio_min"]:.2f}-{row["ratio_max"]:.2f}',
+                f'{row["over_floor"]:.2f}', f'{row["peak_bytes"] / 2**20:.1f}',
+                '-' if share is None else f'{100 * share["share"]:.1f}%'
+            ]
             if speed:
                 row['speedup'] = statistics.median(
                     [f / t for f, t in zip(res[(first, key)], times)])
                 cell.append(f'{row["speedup"]:.2f}')
             rows.append(row)
             cells.append(cell)
-        print(table(
-            ['precision', 'mode', 'views', 'no-grad forwards',
-             'floor (views)', 'floor (+ no-grad forwards)',
-             's/iter (median)',
-             'x source-only (median of per-round ratios)',
-             'rounds min-max ratio', 'x floor',
-             f'peak MiB ({mem_how} + resident)', 'teacher fwd + EMA share']
-            + ([f'{_tag(first)} time / this (median of per-round ratios)']
-               if speed else []), cells))
+        print(
+            table([
+                'precision', 'mode', 'views', 'no-grad forwards',
+                'floor (views)', 'floor (+ no-grad forwards)',
+                's/iter (median)',
+                'x source-only (median of per-round ratios)',
+                'rounds min-max ratio', 'x floor',
+                f'peak MiB ({mem_how} + resident)', 'teacher fwd + EMA share'
+            ] + ([f'{_tag(first)} time / this (median of per-round ratios)']
+                 if speed else []), cells))
         print()
     if shares:
         cells = []
         for (var, key), share in shares.items():
             tag = _tag(var)
-            cells.append([tag, key, _fmt_ms(share['teacher']),
-                          _fmt_ms(share['ema']), _fmt_ms(share['iteration']),
-                          f'{100 * share["share"]:.1f}%'])
-            rows.append(dict(
-                precision=tag, online=key, teacher_s=share['teacher'],
-                ema_s=share['ema'], iteration_s=share['iteration'],
-                share=share['share']))
-        print(table(['precision', 'online mode', 'teacher forward ms/iter',
-                     'EMA update ms/iter',
-                     f'iteration ms ({share_iters} more iterations, timers '
-                     'on)', 'teacher fwd + EMA share'], cells))
+            cells.append([
+                tag, key,
+                _fmt_ms(share['teacher']),
+                _fmt_ms(share['ema']),
+                _fmt_ms(share['iteration']), f'{100 * share["share"]:.1f}%'
+            ])
+            rows.append(
+                dict(
+                    precision=tag,
+                    online=key,
+                    teacher_s=share['teacher'],
+                    ema_s=share['ema'],
+                    iteration_s=share['iteration'],
+                    share=share['share']))
+        print(
+            table([
+                'precision', 'online mode', 'teacher forward ms/iter',
+                'EMA update ms/iter',
+                f'iteration ms ({share_iters} more iterations, timers '
+                'on)', 'teacher fwd + EMA share'
+            ], cells))
         print()
-    notes = [f'{m.name}: {m.note}' for m in bench_modes.MODES.values()
-             if m.note and m.name in args.modes]
+    notes = [
+        f'{m.name}: {m.note}' for m in bench_modes.MODES.values()
+        if m.note and m.name in args.modes
+    ]
     print(f'Peak MiB: one iteration (EMA update included) outside the '
           f'rounds; {mem_how} peak of its allocations plus the mode\'s '
           f'resident tensors (student and teacher weights and buffers, '
-          f'optimizer state). No-grad forwards: '
-          + '; '.join(f'{m}: ' + ', '.join(bench_modes.MODES[m].no_grad)
-                      for m in args.modes if bench_modes.MODES[m].no_grad)
-          + '. Benchmark changes to the leaf configs: '
-          + ('; '.join(notes) if notes else 'none') + '.')
+          f'optimizer state). No-grad forwards: ' +
+          '; '.join(f'{m}: ' + ', '.join(bench_modes.MODES[m].no_grad)
+                    for m in args.modes if bench_modes.MODES[m].no_grad) +
+          '. Benchmark changes to the leaf configs: ' +
+          ('; '.join(notes) if notes else 'none') + '.')
     print(f'Load average at the end: {load_text()}')
     print()
 
     if args.breakdown:
         key = (first, 'stage2')
         s_iter = statistics.median(res[key])
-        parts = breakdown(*entries[key][:2], batches[key],
-                          max(args.iters, 3), args.crop, args.batch, s_iter,
-                          device)
+        parts = breakdown(*entries[key][:2], batches[key], max(args.iters, 3),
+                          args.crop, args.batch, s_iter, device)
         cells = []
         for name, label in (('fda', 'FDA (2 calls, in the preprocessor)'),
                             ('losses', 'losses fwd+bwd (CE, entropy, '
                              'contrastive)'),
                             ('data', 'data loading, 1 batch, num_workers=0 '
                              '(overlapped by workers in training)')):
-            cells.append([label, _fmt_ms(parts[name]),
-                          f'{100 * parts[name] / s_iter:.1f}%'])
-            rows.append(dict(part=name, seconds=parts[name],
-                             share=parts[name] / s_iter))
-        print(table(['stage-2 part (forward_views=separate)', 'ms/iter',
-                     f'share of the {_fmt_ms(s_iter)} ms iteration'], cells))
+            cells.append([
+                label,
+                _fmt_ms(parts[name]), f'{100 * parts[name] / s_iter:.1f}%'
+            ])
+            rows.append(
+                dict(
+                    part=name, seconds=parts[name],
+                    share=parts[name] / s_iter))
+        print(
+            table([
+                'stage-2 part (forward_views=separate)', 'ms/iter',
+                f'share of the {_fmt_ms(s_iter)} ms iteration'
+            ], cells))
         print()
     if args.profile:
         sub = {k: v for (a, k), v in entries.items() if a == first}
-        print(profile_tables(sub, {k: v for (a, k), v in batches.items()
-                                   if a == first}))
+        print(
+            profile_tables(sub, {
+                k: v
+                for (a, k), v in batches.items() if a == first
+            }))
     return rows
 
 

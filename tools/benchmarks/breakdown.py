@@ -53,8 +53,10 @@ def loss_replay(model, data: dict) -> Callable[[], None]:
     calls = []
 
     def grab(module):
+
         def hook(mod, args, kwargs):
             calls.append((mod, args, kwargs))
+
         return module.register_forward_pre_hook(hook, with_kwargs=True)
 
     decode_losses = model.decode_head.loss_decode
@@ -81,8 +83,10 @@ def loss_replay(model, data: dict) -> Callable[[], None]:
             return type(x)(detach(v) for v in x)
         return x
 
-    calls = [(m, detach(a), {k: detach(v)
-                             for k, v in kw.items()}) for m, a, kw in calls]
+    calls = [(m, detach(a), {
+        k: detach(v)
+        for k, v in kw.items()
+    }) for m, a, kw in calls]
 
     def run():
         total = 0
@@ -112,8 +116,9 @@ def loader_seconds(crop: Sequence[int], batch: int, iters: int,
         os.makedirs(osp.join(src_root, sub), exist_ok=True)
     os.makedirs(osp.join(trg_img_root, 'city'), exist_ok=True)
     for i in range(n):
-        cv2.imwrite(osp.join(src_root, 'images', f'{i:05d}.png'),
-                    random_image(rng, h, w))
+        cv2.imwrite(
+            osp.join(src_root, 'images', f'{i:05d}.png'),
+            random_image(rng, h, w))
         cv2.imwrite(
             osp.join(src_root, 'labels', f'{i:05d}_labelTrainIds.png'),
             random_labels(rng, h, w, 19))
@@ -169,8 +174,14 @@ def loader_seconds(crop: Sequence[int], batch: int, iters: int,
     return statistics.median(times)
 
 
-def breakdown(model, optim, data: dict, iters: int, crop, batch: int,
-              iter_seconds: float, device: str = 'cpu') -> Dict[str, float]:
+def breakdown(model,
+              optim,
+              data: dict,
+              iters: int,
+              crop,
+              batch: int,
+              iter_seconds: float,
+              device: str = 'cpu') -> Dict[str, float]:
     """Seconds per stage-2 iteration in FDA, the losses and data loading."""
     totals: Dict[str, float] = {}
     with timed_fda(totals):

@@ -94,7 +94,11 @@ def check(mode: str, variant: str, cfg: dict, args) -> dict:
     cuda = args.device.startswith('cuda')
     amp, channels_last, compiled = VARIANTS[variant]
     model, optim, ema = bench_modes.build_mode(
-        mode, cfg, args.device, amp=amp, channels_last=channels_last,
+        mode,
+        cfg,
+        args.device,
+        amp=amp,
+        channels_last=channels_last,
         non_blocking=cuda)
     if compiled:
         # In place (nn.Module.compile): parameter names stay those the
@@ -106,32 +110,44 @@ def check(mode: str, variant: str, cfg: dict, args) -> dict:
         torch.cuda.empty_cache()
         torch.cuda.reset_peak_memory_stats(args.device)
     time_iters(model, optim, data, args.warmup, args.device, ema=ema)
-    times = [time_iters(model, optim, data, 1, args.device, ema=ema)
-             for _ in range(args.iters)]
+    times = [
+        time_iters(model, optim, data, 1, args.device, ema=ema)
+        for _ in range(args.iters)
+    ]
     peak = torch.cuda.max_memory_allocated(args.device) if cuda else None
     share = None
     if ema is not None:
-        share = teacher_share(model, optim, ema, data, 3,
-                              args.device)['share']
+        share = teacher_share(model, optim, ema, data, 3, args.device)['share']
     del model, optim, ema
     sec = statistics.median(times)
-    return dict(variant=variant, mode=mode, s_iter=sec,
-                img_s=args.batch / sec, peak_bytes=peak, teacher_share=share)
+    return dict(
+        variant=variant,
+        mode=mode,
+        s_iter=sec,
+        img_s=args.batch / sec,
+        peak_bytes=peak,
+        teacher_share=share)
 
 
 def main(argv=None) -> List[dict]:
     parser = argparse.ArgumentParser(description=__doc__.split('\n')[0])
     parser.add_argument('--device', default='cuda')
-    parser.add_argument('--quick', '--tiny', dest='tiny', action='store_true',
-                        help='CPU smoke size: ResNetV1c-18/4ch at 64x128, 3 '
-                        'iterations')
+    parser.add_argument(
+        '--quick',
+        '--tiny',
+        dest='tiny',
+        action='store_true',
+        help='CPU smoke size: ResNetV1c-18/4ch at 64x128, 3 '
+        'iterations')
     parser.add_argument('--iters', type=int, default=None)
     parser.add_argument('--warmup', type=int, default=None)
     parser.add_argument('--batch', type=int, default=1)
     parser.add_argument(
         '--crop', type=int, nargs=2, default=None, metavar=('H', 'W'))
     parser.add_argument(
-        '--variants', nargs='+', choices=tuple(VARIANTS),
+        '--variants',
+        nargs='+',
+        choices=tuple(VARIANTS),
         default=list(DEFAULT_VARIANTS))
     parser.add_argument(
         '--modes',
@@ -146,24 +162,30 @@ def main(argv=None) -> List[dict]:
     args.crop = tuple(args.crop or ((64, 128) if args.tiny else (512, 1024)))
     args.iters = args.iters or (3 if args.tiny else 15)
     args.warmup = args.warmup or (1 if args.tiny else 3)
-    modes = [m for m in bench_modes.MODES
-             if m == 'source-only' or m in args.modes]
+    modes = [
+        m for m in bench_modes.MODES if m == 'source-only' or m in args.modes
+    ]
     cfg = base_cfg(args.tiny, args.crop)
-    name = (torch.cuda.get_device_name(args.device)
-            if args.device.startswith('cuda') else 'CPU')
+    name = (
+        torch.cuda.get_device_name(args.device)
+        if args.device.startswith('cuda') else 'CPU')
     model_name = ('DeepLabV2 ResNetV1c-18/4ch (tiny)'
                   if args.tiny else 'DeepLabV2 ResNet-101')
-    print(f'{name}; torch {torch.__version__}; {model_name}, crop '
-          f'{args.crop[0]}x{args.crop[1]} (HxW), batch {args.batch}, random '
-          f'weights, each mode with its leaf config\'s optimizer wrapper; '
-          f'{args.warmup} warm-up + {args.iters} timed iterations per mode '
-          f'and variant, medians; load average {load_text()}\n', flush=True)
+    print(
+        f'{name}; torch {torch.__version__}; {model_name}, crop '
+        f'{args.crop[0]}x{args.crop[1]} (HxW), batch {args.batch}, random '
+        f'weights, each mode with its leaf config\'s optimizer wrapper; '
+        f'{args.warmup} warm-up + {args.iters} timed iterations per mode '
+        f'and variant, medians; load average {load_text()}\n',
+        flush=True)
     t_start = time.perf_counter()
     rows = []
     # Rows are printed as they come, so a run stopped by the time limit
     # still shows what it measured.
-    header = ['variant', 'mode', 's/iter', 'images/s', 'x source-only',
-              'peak GPU MiB', 'teacher fwd + EMA share']
+    header = [
+        'variant', 'mode', 's/iter', 'images/s', 'x source-only',
+        'peak GPU MiB', 'teacher fwd + EMA share'
+    ]
     print(table(header, []), flush=True)
     for variant in args.variants:
         base_s = None
@@ -176,10 +198,12 @@ def main(argv=None) -> List[dict]:
                     f'{row["peak_bytes"] / 2**20:.0f}')
             share = ('-' if row['teacher_share'] is None else
                      f'{100 * row["teacher_share"]:.1f}%')
-            print(table(header, [[variant, mode, f'{row["s_iter"]:.3f}',
-                                  f'{row["img_s"]:.2f}',
-                                  f'{row["ratio"]:.2f}', peak, share]]
-                        ).split('\n', 2)[2], flush=True)
+            print(
+                table(header, [[
+                    variant, mode, f'{row["s_iter"]:.3f}',
+                    f'{row["img_s"]:.2f}', f'{row["ratio"]:.2f}', peak, share
+                ]]).split('\n', 2)[2],
+                flush=True)
     print(f'\ntotal {time.perf_counter() - t_start:.0f} s; load average '
           f'{load_text()}')
     return rows

@@ -106,9 +106,9 @@ def cpu_allocations(prof, with_ptr: bool = False) -> List[tuple]:
         fields = node.extra_fields
         if (type(fields).__name__ == '_ExtraFields_Allocation'
                 and fields.device.type == 'cpu'):
-            events.append((node.start_time_ns, fields.ptr, fields.alloc_size)
-                          if with_ptr else
-                          (node.start_time_ns, fields.alloc_size))
+            events.append((node.start_time_ns, fields.ptr,
+                           fields.alloc_size) if with_ptr else (
+                               node.start_time_ns, fields.alloc_size))
         stack.extend(node.children)
     return sorted(events)
 
@@ -128,8 +128,7 @@ def torch_peak_bytes(fn: Callable[[], object]) -> int:
 # -- output ------------------------------------------------------------------
 def table(header: Sequence[str], rows: Sequence[Sequence[object]]) -> str:
     """A markdown table (cells as given, converted with ``str``)."""
-    lines = ['| ' + ' | '.join(header) + ' |',
-             '|' + '---|' * len(header)]
+    lines = ['| ' + ' | '.join(header) + ' |', '|' + '---|' * len(header)]
     lines += ['| ' + ' | '.join(str(c) for c in row) + ' |' for row in rows]
     return '\n'.join(lines)
 
@@ -177,8 +176,8 @@ def time_iters(model,
             ema.update_parameters(model)
             if totals is not None:
                 sync(device)
-                totals['ema'] = (totals.get('ema', 0.0) +
-                                 time.perf_counter() - t_ema)
+                totals['ema'] = (
+                    totals.get('ema', 0.0) + time.perf_counter() - t_ema)
         sync(device)
         times.append(time.perf_counter() - t0)
         if not torch.isfinite(log['loss']):
@@ -189,8 +188,10 @@ def time_iters(model,
 
 
 @contextlib.contextmanager
-def timed_forwards(module: torch.nn.Module, flush_on: torch.nn.Module,
-                   totals: Dict[str, float], key: str,
+def timed_forwards(module: torch.nn.Module,
+                   flush_on: torch.nn.Module,
+                   totals: Dict[str, float],
+                   key: str,
                    device: str = 'cpu'):
     """Add the seconds of every forward of ``module`` to ``totals[key]``.
 
@@ -200,14 +201,15 @@ def timed_forwards(module: torch.nn.Module, flush_on: torch.nn.Module,
     on the part sees). A forward of ``flush_on`` (e.g. the student's
     backbone) or leaving the context ends the window.
     """
-    leaves = [m for m in module.modules() if not any(True for _ in
-                                                     m.children())]
+    leaves = [
+        m for m in module.modules() if not any(True for _ in m.children())
+    ]
     window: Dict[str, float] = {}
 
     def flush(*_):
         if 'start' in window and 'end' in window:
-            totals[key] = (totals.get(key, 0.0) + window['end'] -
-                           window['start'])
+            totals[key] = (
+                totals.get(key, 0.0) + window['end'] - window['start'])
         window.clear()
 
     def pre(mod, args):
@@ -245,13 +247,17 @@ def teacher_share(model,
     with timed_forwards(ema.module, getattr(model, 'backbone', model), totals,
                         'teacher', device):
         time_iters(model, optim, data, iters, device, amp, ema, totals)
-    out = {k: totals.get(k, 0.0) / iters
-           for k in ('teacher', 'ema', 'iteration')}
+    out = {
+        k: totals.get(k, 0.0) / iters
+        for k in ('teacher', 'ema', 'iteration')
+    }
     out['share'] = (out['teacher'] + out['ema']) / out['iteration']
     return out
 
 
-def no_grad_forward_seconds(model, data: dict, iters: int,
+def no_grad_forward_seconds(model,
+                            data: dict,
+                            iters: int,
                             device: str = 'cpu',
                             amp: Optional[str] = None) -> float:
     """Median seconds of one forward of the source images without
@@ -300,6 +306,7 @@ def peak_bytes(model,
     the iteration's start (other modes' models stay on the device); CPU:
     the ``torch.profiler`` allocation peak of the iteration.
     """
+
     def step():
         time_iters(model, optim, data, 1, device, amp, ema)
 

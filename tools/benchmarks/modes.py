@@ -117,47 +117,54 @@ def register(mode: BenchMode) -> BenchMode:
 _LEAF = 'configs/fdacl/deeplabv2_r101-d8_'
 _TEACHER = 'teacher on the target'
 _IMNET = 'ImageNet backbone on the source'
-register(BenchMode(
-    'source-only',
-    _LEAF + '1xb1-150k_gta5-1280x720_cityscapes-1024x512.py',
-    views=('source', ),
-    batch='source-only'))
-register(BenchMode(
-    'stage1',
-    _LEAF + 'uda-stage1-gray-ent_1xb1-100k_gta5-1280x720_cityscapes-'
-    '1024x512.py',
-    views=('source', 'target')))
-register(BenchMode(
-    'stage2',
-    _LEAF + 'uda-stage2-fda-cl-ent_1xb1-60k_gta5-1280x720_cityscapes-'
-    '1024x512.py',
-    views=('source', 'target', 'source-stylized target'),
-    batch='stage2',
-    overrides=dict(warmup_iters=0),
-    note='warmup_iters=0: entropy and contrast are on from the first '
-    'iteration (the recipe switches them on at 50k)'))
-register(BenchMode(
-    'dacs',
-    _LEAF + 'dacs_1xb2-250k_gta5-512x512_cityscapes-512x512.py',
-    views=('source', 'ClassMix'),
-    no_grad=(_TEACHER, )))
-register(BenchMode(
-    'daformer-recipe',
-    _LEAF + 'daformer-recipe_1xb2-40k_gta5-512x512_cityscapes-512x512.py',
-    views=('source', 'ClassMix'),
-    no_grad=(_TEACHER, _IMNET)))
-register(BenchMode(
-    'mic',
-    _LEAF + 'mic_1xb2-40k_gta5-512x512_cityscapes-512x512.py',
-    views=('source', 'ClassMix', 'masked target'),
-    no_grad=(_TEACHER, _IMNET),
-    note='mask blocks of crop height / 8 px (MIC: 64 px at 512-high '
-    'crops), so the mask has the same 8 blocks down the crop'))
-register(BenchMode(
-    'fda-cl-online',
-    _LEAF + 'fda-cl-online_1xb2-40k_gta5-512x512_cityscapes-512x512.py',
-    views=('source', 'target', 'source-stylized target', 'ClassMix'),
-    no_grad=('teacher on the source-stylized target', _IMNET)))
+register(
+    BenchMode(
+        'source-only',
+        _LEAF + '1xb1-150k_gta5-1280x720_cityscapes-1024x512.py',
+        views=('source', ),
+        batch='source-only'))
+register(
+    BenchMode(
+        'stage1',
+        _LEAF + 'uda-stage1-gray-ent_1xb1-100k_gta5-1280x720_cityscapes-'
+        '1024x512.py',
+        views=('source', 'target')))
+register(
+    BenchMode(
+        'stage2',
+        _LEAF + 'uda-stage2-fda-cl-ent_1xb1-60k_gta5-1280x720_cityscapes-'
+        '1024x512.py',
+        views=('source', 'target', 'source-stylized target'),
+        batch='stage2',
+        overrides=dict(warmup_iters=0),
+        note='warmup_iters=0: entropy and contrast are on from the first '
+        'iteration (the recipe switches them on at 50k)'))
+register(
+    BenchMode(
+        'dacs',
+        _LEAF + 'dacs_1xb2-250k_gta5-512x512_cityscapes-512x512.py',
+        views=('source', 'ClassMix'),
+        no_grad=(_TEACHER, )))
+register(
+    BenchMode(
+        'daformer-recipe',
+        _LEAF + 'daformer-recipe_1xb2-40k_gta5-512x512_cityscapes-512x512.py',
+        views=('source', 'ClassMix'),
+        no_grad=(_TEACHER, _IMNET)))
+register(
+    BenchMode(
+        'mic',
+        _LEAF + 'mic_1xb2-40k_gta5-512x512_cityscapes-512x512.py',
+        views=('source', 'ClassMix', 'masked target'),
+        no_grad=(_TEACHER, _IMNET),
+        note='mask blocks of crop height / 8 px (MIC: 64 px at 512-high '
+        'crops), so the mask has the same 8 blocks down the crop'))
+register(
+    BenchMode(
+        'fda-cl-online',
+        _LEAF + 'fda-cl-online_1xb2-40k_gta5-512x512_cityscapes-512x512.py',
+        views=('source', 'target', 'source-stylized target', 'ClassMix'),
+        no_grad=('teacher on the source-stylized target', _IMNET)))
 
 
 @functools.lru_cache(maxsize=None)
