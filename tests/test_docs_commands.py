@@ -4,8 +4,10 @@ For each markdown page, every fenced ``bash``/``sh``/``shell``/``console``
 block is run with ``bash -e -o pipefail`` in a scratch copy of the
 repository (configs/, tools/, Makefile, setup files; the package itself is
 imported from the checkout) that holds generated data in the real folder
-layouts (``data/gta5``, ``data/cityscapes``, ``data/synthetic``, and copies
-in ``../datasets``). The blocks of one page run in their order in one scratch
+layouts: the demo's own data set in ``data/synthetic`` (as
+configs/fdacl/demo/pipeline.py makes it, generated once per session), and a
+small one in ``data/gta5`` and ``data/cityscapes`` (copies in
+``../datasets``). The blocks of one page run in their order in one scratch
 root, so a block may use what an earlier one made; a ``python`` block whose
 first line is ``# NAME.py ...`` is written to ``NAME.py`` there first (the
 spec files the pages tell the reader to write).
@@ -137,27 +139,50 @@ def _write_venv(root: str) -> None:
         pass
 
 
-def _write_data(root: str) -> None:
-    sys.path.insert(0, ROOT)
+_DEMO_DATA: Dict[str, str] = {}
+
+
+def _demo_data(cache_dir: str) -> str:
+    """The demo's own data set (the arguments of configs/fdacl/demo/
+    pipeline.py, so `make demo` finds it done and a page's by-hand
+    `tools/make_synthetic_uda.py` with those arguments writes the same
+    files), generated once per test session."""
+    if 'path' not in _DEMO_DATA:
+        from mmengine.config import Config
+
+        from mmseg_fdacl.datasets.gta5 import convert_gta5_labels
+        from mmseg_fdacl.demo.synthetic import generate_uda_data
+        spec = Config.fromfile(
+            osp.join(ROOT, 'configs', 'fdacl', 'demo', 'pipeline.py'))
+        data = dict(spec.data)
+        data.pop('out_dir')
+        out = osp.join(cache_dir, 'synthetic')
+        generate_uda_data(out, **data)
+        convert_gta5_labels(osp.join(out, 'gta5'),
+                            nproc=int(data.get('nproc', 1)))
+        _DEMO_DATA['path'] = out
+    return _DEMO_DATA['path']
+
+
+def _write_data(root: str, cache_dir: str) -> None:
     from mmseg_fdacl.datasets.gta5 import convert_gta5_labels
     from mmseg_fdacl.demo.synthetic import generate_uda_data
     from tests.docs_commands.tiny import TINY_DATA
-    synthetic = osp.join(root, 'data', 'synthetic')
-    generate_uda_data(synthetic, seed=0, **TINY_DATA)
-    # The real layouts, from the same frames: GTA5 as downloaded (label ids
-    # only), Cityscapes with its train-id labels.
-    shutil.copytree(osp.join(synthetic, 'gta5'), osp.join(root, 'data',
-                                                          'gta5'))
-    shutil.copytree(osp.join(synthetic, 'cityscapes'),
-                    osp.join(root, 'data', 'cityscapes'))
-    convert_gta5_labels(osp.join(synthetic, 'gta5'))
+    shutil.copytree(_demo_data(cache_dir),
+                    osp.join(root, 'data', 'synthetic'))
+    # The real layouts, from a small set of the same kind: GTA5 as
+    # downloaded (label ids only), Cityscapes with its train-id labels.
+    small = osp.join(cache_dir, f'small_{len(os.listdir(cache_dir))}')
+    generate_uda_data(small, seed=0, **TINY_DATA)
+    for name in ('gta5', 'cityscapes'):
+        shutil.copytree(osp.join(small, name), osp.join(root, 'data', name))
     convert_gta5_labels(osp.join(root, 'data', 'gta5'))
     elsewhere = osp.join(osp.dirname(root), 'datasets')
     shutil.copytree(osp.join(root, 'data'), elsewhere,
                     ignore=shutil.ignore_patterns('synthetic'))
 
 
-def make_scratch_root(base: str) -> str:
+def make_scratch_root(base: str, cache_dir: str) -> str:
     root = osp.join(base, 'repo')
     os.makedirs(root)
     for name in COPIED:
@@ -169,7 +194,7 @@ def make_scratch_root(base: str) -> str:
         elif osp.isfile(src):
             shutil.copy2(src, osp.join(root, name))
     _write_venv(root)
-    _write_data(root)
+    _write_data(root, cache_dir)
     return root
 
 
@@ -188,9 +213,9 @@ def block_env(root: str) -> Dict[str, str]:
 class Page:
     """One page's scratch root and how far its blocks have run."""
 
-    def __init__(self, rel: str, base: str) -> None:
+    def __init__(self, rel: str, base: str, cache_dir: str) -> None:
         self.rel = rel
-        self.root = make_scratch_root(base)
+        self.root = make_scratch_root(base, cache_dir)
         self.blocks = page_blocks(rel)
         self.done = 0  # blocks handled so far (in page order)
         self.failed: Optional[str] = None
@@ -222,6 +247,13 @@ class Page:
 
 
 _PAGES: Dict[str, Page] = {}
+_CACHE: Dict[str, str] = {}
+
+
+def _cache_dir(tmp_path_factory) -> str:
+    if 'dir' not in _CACHE:
+        _CACHE['dir'] = str(tmp_path_factory.mktemp('docs_data'))
+    return _CACHE['dir']
 
 
 @pytest.fixture
@@ -231,7 +263,7 @@ def page_of(tmp_path_factory):
         if rel not in _PAGES:
             base = str(tmp_path_factory.mktemp('docs_' + re.sub(
                 r'\W', '_', rel)))
-            _PAGES[rel] = Page(rel, base)
+            _PAGES[rel] = Page(rel, base, _cache_dir(tmp_path_factory))
         return _PAGES[rel]
 
     return get

@@ -13,7 +13,8 @@ file loaded from the scratch root comes back shrunk by :func:`shrink`:
   :data:`ITERS` iterations (checkpoint, validation and logging intervals to
   match), warm-ups that end before that, small contrastive samples and MIC
   blocks, tiny "ImageNet" weights where a term needs them;
-* a pipeline spec (``configs`` + ``work_dir``): a small generated data set.
+* a pipeline spec (``configs`` + ``work_dir``) stays as it is: the runner
+  has its data set (``data/synthetic``) in place already.
 
 Method switches, losses, hooks, datasets and schedules stay as configured.
 A model family this cannot shrink (e.g. a head that wraps another head)
@@ -28,6 +29,7 @@ ITERS = 2
 H, W = 32, 64
 BASE_CHANNELS = 4
 FEAT_CHANNELS = BASE_CHANNELS * 8  # ResNet-18, last stage
+#: The small data set of the real layouts (data/gta5, data/cityscapes).
 TINY_DATA = dict(num_source=8, num_target_train=8, num_target_val=4,
                  size=(H, W), nproc=1)
 
@@ -180,9 +182,7 @@ def shrink(cfg: dict, root: str) -> dict:
         dict: ``cfg``.
     """
     if 'configs' in cfg and 'work_dir' in cfg and 'model' not in cfg:
-        if isinstance(cfg.get('data'), dict):
-            cfg['data'].update(TINY_DATA)
-        return cfg
+        return cfg  # a pipeline spec: its data set is generated as given
     if isinstance(cfg.get('model'), dict):
         _shrink_model(cfg['model'], root)
         for pipeline in _pipelines(cfg):
