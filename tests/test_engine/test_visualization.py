@@ -72,6 +72,9 @@ def _train(tmp_path, backends):
     cfg = Config.fromfile(_wrapper(tmp_path, 'tensorboard.py',
                                    'tensorboard_vis_backends'))
     cfg.visualizer.vis_backends = backends
+    # A visualizer of that name made earlier in this process (mmengine's
+    # instances are global) would be reused with its own backends.
+    cfg.visualizer.name = f'watched-{tmp_path.name}'
     cfg.work_dir = str(tmp_path / 'work')
     runner = Runner.from_cfg(cfg)
     runner.train()
