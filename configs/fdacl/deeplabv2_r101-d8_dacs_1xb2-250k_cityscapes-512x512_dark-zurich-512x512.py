@@ -17,4 +17,6 @@ model = dict(
     _base_.uda_model,
     data_preprocessor=dict(
         _base_.uda_model.data_preprocessor, size=_base_.online_crop_size),
-    pretrained='checkpoints/deeplabv2_init_mmseg.pth')
+    pretrained='checkpoints/deeplabv2_init_mmseg.pth',
+    # DACS' classifier returns inside its loop: dilations 6 and 12 act
+    decode_head=dict(dilations='deeplabv2red'))

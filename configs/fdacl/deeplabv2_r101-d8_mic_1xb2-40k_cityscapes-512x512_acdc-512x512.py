@@ -1,6 +1,6 @@
 # MIC (Hoyer et al., CVPR 2023) on DAFormer's recipe with DeepLabV2 for
-# Cityscapes -> ACDC: the daformer-recipe leaf plus masked image consistency (64x64
-# blocks, 70% masked, weight 1; configs/_base_/uda/mic.py).
+# Cityscapes -> ACDC: the daformer-recipe leaf plus masked image consistency (32x32
+# blocks on 512x512 crops as MIC's experiments.py, 70% masked, weight 1; configs/_base_/uda/mic.py).
 # Not yet reproduced with this project (no GPU run so far; see docs/data.md).
 _base_ = [
     './deeplabv2_r101-d8_daformer-recipe_1xb2-40k_cityscapes-512x512_acdc-512x512.py',
@@ -8,4 +8,6 @@ _base_ = [
 ]
 custom_imports = dict(imports=['mmseg_fdacl'], allow_failed_imports=False)
 default_scope = 'mmseg'
-model = dict(**_base_.mic_masking)
+model = dict(
+    _base_.mic_masking,
+    mask=dict(_base_.mic_masking.mask, block_size=32))
