@@ -7,6 +7,7 @@ the four ablation rows) with ``--seeds 0 1 --ablation``; the aggregated
 table must equal mean and sample standard deviation computed by hand from
 the two per-seed tables. The rest are quick checks without training.
 """
+import glob
 import json
 import os
 import os.path as osp
@@ -235,6 +236,11 @@ def test_seeds_and_ablation_end_to_end(tmp_path, monkeypatch, capsys):
         dumped = Config.fromfile(osp.join(seed_dir, 'stage2', 'stage2.py'))
         assert dumped.randomness.seed == s
         assert dumped.train_dataloader.dataset.seed == s
+        # Stage 2's log opens with its pseudo labels' flag (none here).
+        log = ''.join(
+            open(f).read() for f in glob.glob(
+                osp.join(seed_dir, 'stage2', '*', '*.log')))
+        assert 'no class flagged' in log
         # Stage-2 rows start from stage 1, the reference-timing rows from
         # their own init (none in the demo: from scratch).
         stage1 = osp.join(seed_dir, 'stage1', 'iter_2.pth')
