@@ -18,10 +18,11 @@
 ``manifest.json`` is written before anything else, again when thresholds are
 final and at the end with ``complete: true``; then ``label_report.json``
 (:mod:`.report`: per class the share predicted against the share kept, and
-the classes the labels nearly never keep), also logged. A run on a folder whose
-manifest is complete for the same settings writes nothing; an interrupted
-run resumes: stored thresholds are reused and only images without a PNG are
-labeled (:mod:`.manifest` refuses folders made with other settings).
+the classes the labels nearly never keep), also logged. A run on a folder
+whose manifest is complete for the same settings writes nothing; an
+interrupted run resumes: stored thresholds are reused and only images
+without a PNG are labeled (:mod:`.manifest` refuses folders made with other
+settings).
 """
 import os
 import os.path as osp

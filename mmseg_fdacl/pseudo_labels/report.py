@@ -18,7 +18,9 @@ shares is the class's own kept fraction over the set's, so the rule does
 not fire on every class when a strict rule keeps few pixels overall. Under
 FDA's per-class percentile rule every class keeps at least ``1 -
 percentile`` of its predicted pixels (0.34 by default), so its ratio is at
-least 0.34 and the flag cannot fire at 0.1; it fires with a global
+least 0.34 and the flag does not fire at 0.1, except where the histogram
+estimate of a threshold lies above every confidence of a class (its few
+pixels all in one bin); it fires with a global
 ``threshold``, a high ``percentile`` or CBST's class-normalized argmax
 taking a class's pixels. A class that the labels keep, but under a wrong
 name, is invisible without target labels.

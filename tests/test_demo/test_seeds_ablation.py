@@ -7,6 +7,7 @@ the four ablation rows) with ``--seeds 0 1 --ablation``; the aggregated
 table must equal mean and sample standard deviation computed by hand from
 the two per-seed tables. The rest are quick checks without training.
 """
+import glob
 import json
 import os
 import os.path as osp
@@ -22,6 +23,7 @@ from mmseg_fdacl.demo.spec import (ABLATION_ROWS, ABLATION_STEPS,
                                    DEMO_ABLATION, OWN_INIT_STEPS, ROWS,
                                    check_spec,
                                    load_step_cfg, loads_pseudo_labels)
+from mmseg_fdacl.pseudo_labels import read_report
 from tests.test_tools.test_run_pipeline import (DEMO, ROOT, _load_tool, _spec,
                                                 _tiny_options)
 
@@ -235,6 +237,14 @@ def test_seeds_and_ablation_end_to_end(tmp_path, monkeypatch, capsys):
         dumped = Config.fromfile(osp.join(seed_dir, 'stage2', 'stage2.py'))
         assert dumped.randomness.seed == s
         assert dumped.train_dataloader.dataset.seed == s
+        # Stage 2's log opens with its pseudo labels' flag: the warning
+        # where the report flags a class (the tiny models may), else a line.
+        log = ''.join(
+            open(f).read() for f in glob.glob(
+                osp.join(seed_dir, 'stage2', '*', '*.log')))
+        report = read_report(osp.join(seed_dir, 'pseudo_labels'))
+        assert ('never keep' if report['flagged'] else
+                'no class flagged') in log
         # Stage-2 rows start from stage 1, the reference-timing rows from
         # their own init (none in the demo: from scratch).
         stage1 = osp.join(seed_dir, 'stage1', 'iter_2.pth')
