@@ -102,6 +102,13 @@ class _BilinearAt(torch.autograd.Function):
         cells, weights = ctx.saved_tensors
         n, d, h, w = ctx.shape
         g = grad.float().repeat_interleave(4, dim=1)  # D x 4K
+        acc = g.new_zeros((d, n * h * w))
+        if g.device.type != 'cpu':
+            # No bit-identity to match off the CPU (CUDA's backward adds
+            # atomically): one scatter, no host sync.
+            acc.index_add_(1, cells, weights * g)
+            grad_x = acc.view(d, n, h, w).transpose(0, 1).to(ctx.dtype)
+            return grad_x.contiguous(), None, None, None
         # Each cell accumulates its contributions one by one, in the order
         # of the output positions (PyTorch's backward walks the output in
         # raster order): rank r holds every cell's r-th contribution.
@@ -113,7 +120,6 @@ class _BilinearAt(torch.autograd.Function):
         start = torch.cummax(torch.where(first, steps, 0), 0).values
         rank = torch.empty_like(cells)
         rank[order] = steps - start
-        acc = g.new_zeros((d, n * h * w))
         for r in range(int(rank.max()) + 1 if rank.numel() else 0):
             sel = (rank == r).nonzero(as_tuple=True)[0]
             cell = cells[sel]
