@@ -10,13 +10,14 @@ denominator holding only that positive and the negatives (as in
 ContrastiveSeg, Wang et al., ICCV 2021), averaged over an anchor's positives
 (its own position in the other view among them) and then over anchors.
 """
-from typing import Optional
+from typing import Optional, Tuple
 
 import torch
 import torch.nn.functional as F
 from torch import Tensor
 
 from .pixel_sampling import downsample_labels, sample_anchor_indices
+from .sampled_upsample import upsample_normalize_at
 
 
 def sample_positions(labels: Tensor,
@@ -101,8 +102,10 @@ def cross_view_pixel_contrast_loss(anchor_emb: Tensor,
                                    max_views: int = 100,
                                    ignore_index: int = 255,
                                    ignore_as_class: bool = False,
-                                   label_downsample: str = 'nearest'
-                                   ) -> Tensor:
+                                   label_downsample: str = 'nearest',
+                                   size: Optional[Tuple[int, int]] = None,
+                                   align_corners: bool = False,
+                                   normalize: bool = False) -> Tensor:
     """The method's loss on two ``N x D x h x w`` views of one label map.
 
     Args:
@@ -120,6 +123,15 @@ def cross_view_pixel_contrast_loss(anchor_emb: Tensor,
         ignore_as_class (bool): See :func:`sample_positions` ('uniform'
             only). Default: False.
         label_downsample (str): 'nearest' or 'majority'. Default: 'nearest'.
+        size (tuple[int, int], optional): Draw the positions on this
+            ``H x W`` grid and take the views' embeddings there by bilinear
+            interpolation (``F.interpolate``'s, :mod:`.sampled_upsample`):
+            the loss of ``F.interpolate(emb, size, mode='bilinear',
+            align_corners=align_corners)`` without upsampling the whole
+            map. None: the views' own grid. Default: None.
+        align_corners (bool): Of the interpolation. Default: False.
+        normalize (bool): L2-normalize the (interpolated) embeddings first,
+            as ``F.normalize(dim=1)`` of the whole map would. Default: False.
 
     Returns:
         Tensor: Scalar loss that keeps both views in the graph.
@@ -130,6 +142,8 @@ def cross_view_pixel_contrast_loss(anchor_emb: Tensor,
                          f'{tuple(anchor_emb.shape)} and '
                          f'{tuple(contrast_emb.shape)}.')
     n, d, h, w = anchor_emb.shape
+    if size is not None:
+        h, w = (int(v) for v in size)
     lab = downsample_labels(
         labels.to(anchor_emb.device), (h, w), label_downsample, ignore_index)
     if lab.shape[0] != n:
@@ -156,11 +170,17 @@ def cross_view_pixel_contrast_loss(anchor_emb: Tensor,
     # the backward of advanced indexing with repeated indices accumulates
     # with parallel atomic adds on CPU (run-to-run differences).
     pos, inverse = torch.unique(idx, return_inverse=True)
-    img, pix = pos // (h * w), pos % (h * w)
-    anchors = anchor_emb.reshape(n, d, h * w)[img, :, pix].index_select(
-        0, inverse)
-    contrast = contrast_emb.reshape(n, d, h * w)[img, :, pix].index_select(
-        0, inverse)
+    if size is None and not normalize:
+        img, pix = pos // (h * w), pos % (h * w)
+        anchors = anchor_emb.reshape(n, d, h * w)[img, :, pix]
+        contrast = contrast_emb.reshape(n, d, h * w)[img, :, pix]
+    else:
+        # Interpolate and normalize only the drawn positions.
+        anchors, contrast = (upsample_normalize_at(
+            emb, pos, (h, w), align_corners=align_corners,
+            normalize=normalize) for emb in (anchor_emb, contrast_emb))
+    anchors = anchors.index_select(0, inverse)
+    contrast = contrast.index_select(0, inverse)
     return cross_view_contrast_loss(
         anchors, contrast, flat_labels[idx],
         temperature=temperature) + keep

@@ -5,10 +5,11 @@
 (:mod:`.supcon`, Khosla et al., NeurIPS 2020). Sampling is shared
 (:mod:`.pixel_sampling`).
 """
-from typing import Optional
+from typing import Optional, Tuple
 
 import torch
 import torch.nn as nn
+import torch.nn.functional as F
 from mmseg.registry import MODELS
 
 from .checks import check_loss_name, check_loss_weight
@@ -26,6 +27,15 @@ def _check_pos_int(name: str, value) -> int:
         raise ValueError(f'PixelContrastLoss: `{name}` must be an int >= 1, '
                          f'got {value!r}.')
     return value
+
+
+def _resize_normalize(emb: torch.Tensor, size: Optional[Tuple[int, int]],
+                      align_corners: bool, normalize: bool) -> torch.Tensor:
+    if size is not None and tuple(emb.shape[2:]) != tuple(size):
+        emb = F.interpolate(
+            emb, size=tuple(size), mode='bilinear',
+            align_corners=align_corners)
+    return F.normalize(emb, dim=1) if normalize else emb
 
 
 @MODELS.register_module()
@@ -134,11 +144,22 @@ class PixelContrastLoss(nn.Module):
                 embeddings: TensorOrSeq,
                 labels: TensorOrSeq,
                 preds: Optional[TensorOrSeq] = None,
+                *,
+                size: Optional[Tuple[int, int]] = None,
+                align_corners: bool = False,
+                normalize: bool = False,
                 **kwargs) -> torch.Tensor:
         """Weighted contrastive loss; see :func:`pixel_contrast_loss`.
 
         ``ignore_index`` in ``kwargs`` (as :class:`BaseDecodeHead` passes it)
         overrides the configured one; other keyword arguments are ignored.
+
+        With ``size``, the embeddings count as ``F.interpolate(emb, size,
+        mode='bilinear', align_corners=align_corners)`` followed, with
+        ``normalize``, by ``F.normalize(dim=1)``: the cross-view form draws
+        its positions on the ``size`` grid and interpolates and normalizes
+        only those (same values and gradients,
+        :mod:`.sampled_upsample`); the SupCon form upsamples the maps.
         """
         ignore_index = kwargs.get('ignore_index', self.ignore_index)
         if ignore_index is None:
@@ -160,7 +181,15 @@ class PixelContrastLoss(nn.Module):
                 max_views=self.max_views,
                 ignore_index=ignore_index,
                 ignore_as_class=self.ignore_as_class,
-                label_downsample=self.label_downsample)
+                label_downsample=self.label_downsample,
+                size=size,
+                align_corners=align_corners,
+                normalize=normalize)
+        if size is not None or normalize:
+            embeddings = [
+                _resize_normalize(e, size, align_corners, normalize)
+                for e in _as_list(embeddings)
+            ]
         return self.loss_weight * pixel_contrast_loss(
             embeddings,
             labels,

@@ -32,17 +32,22 @@ def valid_pixel_cross_entropy(pred: Tensor,
         ignore_index (int): The ignored label. Default: 255.
 
     Returns:
-        Tensor: A scalar; 0 (with the graph kept) when no pixel is labeled.
+        Tensor: A scalar; 0 (with the graph kept, zero gradient) when no
+        pixel is labeled.
     """
-    valid = label != ignore_index
-    if not bool(valid.any()):
-        return pred.sum() * 0.0
-    return F.cross_entropy(
+    loss = F.cross_entropy(
         pred.float(),
         label,
         weight=None if class_weight is None else class_weight.float(),
         ignore_index=ignore_index,
         reduction='mean')
+    # With no labeled pixel the mean is 0 / 0; select 0 on the device
+    # instead of asking the host (a sync every step on a GPU). The ignored
+    # pixels get no gradient from cross_entropy, so the graph stays finite.
+    # (Before, this returned ``pred.sum() * 0``: NaN for non-finite
+    # ``pred``; the other terms of such a step are non-finite anyway.)
+    any_valid = (label != ignore_index).any()
+    return torch.where(any_valid, loss, loss.new_zeros(()))
 
 
 @MODELS.register_module()

@@ -81,3 +81,28 @@ def test_all_ignored_is_zero_with_graph_and_errors_are_named():
     with pytest.raises(ValueError, match='3 class weights for 4 classes'):
         MODELS.build(dict(type='ValidPixelCrossEntropyLoss',
                           class_weight=[1.0, 1.0, 1.0]))(*_data())
+
+
+def _former(pred, label, class_weight, ignore_index=255):
+    """The former body, which asked the host ``bool(valid.any())``."""
+    if not bool((label != ignore_index).any()):
+        return pred.sum() * 0.0
+    return F.cross_entropy(pred.float(), label, weight=class_weight,
+                           ignore_index=ignore_index, reduction='mean')
+
+
+@pytest.mark.parametrize('class_weight', [None, WEIGHTS])
+def test_sync_free_form_is_bit_identical(class_weight):
+    from mmseg_fdacl.models.losses.valid_pixel_cross_entropy_loss import \
+        valid_pixel_cross_entropy
+    weight = None if class_weight is None else torch.tensor(class_weight)
+    pred, label = _data(3)
+    old = _former(pred, label, weight)
+    (old_grad, ) = torch.autograd.grad(old, pred)
+    new = valid_pixel_cross_entropy(pred, label, weight)
+    (new_grad, ) = torch.autograd.grad(new, pred)
+    assert torch.equal(new, old) and torch.equal(new_grad, old_grad)
+    label[:] = 255
+    new = valid_pixel_cross_entropy(pred, label, weight)
+    (grad, ) = torch.autograd.grad(new, pred)
+    assert float(new) == 0.0 and torch.equal(grad, torch.zeros_like(pred))
