@@ -1,9 +1,9 @@
 """Every SYNTHIA -> Cityscapes, Cityscapes -> ACDC and Cityscapes -> Dark
-Zurich leaf (DeepLabV2 and DAFormer MiT-B5) trains 2 iterations on generated trees in the real layouts with
-its own method, hooks, dataset options and schedule (only the trunk (a tiny
-DeepLabV2 or a tiny MiT with the DAFormer head), the data roots and the
-sizes are made tiny), then tools/test.py's path (Runner.test)
-runs its test set: SYNTHIA leaves report mIoU16/mIoU13, ACDC and Dark Zurich
+Zurich leaf (DeepLabV2 and DAFormer MiT-B5) trains 2 iterations on generated
+trees in the real layouts with its own method, hooks, dataset options and
+schedule (only the trunk (a tiny DeepLabV2 or a tiny MiT with the DAFormer
+head), the data roots and the sizes are made tiny), then tools/test.py's
+path (Runner.test) runs its test set: SYNTHIA leaves report mIoU16/mIoU13, ACDC and Dark Zurich
 leaves write the server's files. One leaf per benchmark runs in the default
 suite, the others are marked slow."""
 import fnmatch
@@ -46,7 +46,8 @@ def _params():
     for path in CONFIGS:
         fast = any(f in path for f in FAST)
         yield pytest.param(path, marks=() if fast else pytest.mark.slow,
-                           id=osp.basename(path).replace('deeplabv2_r101-d8_', ''))
+                           id=osp.basename(path).replace('deeplabv2_r101-d8_',
+                                                          ''))
 
 
 @pytest.fixture(scope='module')

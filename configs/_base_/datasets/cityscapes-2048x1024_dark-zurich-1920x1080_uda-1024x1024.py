@@ -1,12 +1,12 @@
 # Cityscapes -> Dark Zurich at high resolution, as HRDA and MIC(HRDA) train and
 # test (lhoyer/HRDA configs/_base_/datasets/
-# uda_cityscapesHR_to_darkzurichHR_1024x1024.py): Cityscapes resized to 2048x1024 and
-# Dark Zurich to 1920x1080 (aspect ratio kept), random 1024x1024 crops (source
-# crops holding at most 75% of one class), horizontal flips, batches of 2
-# pairs; no pseudo-label margins (lhoyer/MIC seg/experiments.py, id 80:
-# "plcrop is only necessary for Cityscapes as target domains"). Validation on
-# the val split at 1920x1080 (the model's sliding window), the test split in
-# the server's format. Data roots on the command line as
+# uda_cityscapesHR_to_darkzurichHR_1024x1024.py): Cityscapes resized to
+# 2048x1024 and Dark Zurich to 1920x1080 (aspect ratio kept), random 1024x1024
+# crops (source crops holding at most 75% of one class), horizontal flips,
+# batches of 2 pairs; no pseudo-label margins (lhoyer/MIC seg/experiments.py,
+# id 80: "plcrop is only necessary for Cityscapes as target domains").
+# Validation on the val split at 1920x1080 (the model's sliding window), the
+# test split in the server's format. Data roots on the command line as
 # ../uda/cityscapes-dark-zurich_uda.py.
 _base_ = ['../uda/cityscapes-dark-zurich_uda.py']
 online_crop_size = (1024, 1024)

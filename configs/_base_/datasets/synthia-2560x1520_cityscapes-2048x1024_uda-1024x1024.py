@@ -1,13 +1,13 @@
 # SYNTHIA -> Cityscapes at high resolution, as HRDA and MIC(HRDA) train and
 # test (lhoyer/HRDA configs/_base_/datasets/
-# uda_synthiaHR_to_cityscapesHR_1024x1024.py): SYNTHIA resized to fit
-# 2560x1520 and Cityscapes to 2048x1024 (aspect ratio kept), random 1024x1024
-# crops (source crops holding at most 75% of one class), horizontal flips,
-# batches of 2 pairs; the target's pseudo-label margins (HRDA's
-# crop_pseudo_margins for a Cityscapes target: top 30, bottom 240, left 30,
-# right 30 pixels of the resized frame) are cut before the crop and packed
-# with it. Evaluation on Cityscapes val at the full 2048x1024 as mIoU, mIoU16
-# and mIoU13. Data roots on the command line as ../uda/synthia-cityscapes_uda.py.
+# uda_synthiaHR_to_cityscapesHR_1024x1024.py): SYNTHIA resized to fit 2560x1520
+# and Cityscapes to 2048x1024 (aspect ratio kept), random 1024x1024 crops
+# (source crops holding at most 75% of one class), horizontal flips, batches of
+# 2 pairs; the target's pseudo-label margins (HRDA's crop_pseudo_margins for a
+# Cityscapes target: top 30, bottom 240, left 30, right 30 pixels of the
+# resized frame) are cut before the crop and packed with it. Evaluation on
+# Cityscapes val at the full 2048x1024 as mIoU, mIoU16 and mIoU13. Data roots
+# on the command line as ../uda/synthia-cityscapes_uda.py.
 _base_ = ['../uda/synthia-cityscapes_uda.py']
 online_crop_size = (1024, 1024)
 source_online_pipeline = [
