@@ -1,8 +1,9 @@
 """Every SYNTHIA -> Cityscapes, Cityscapes -> ACDC and Cityscapes -> Dark
-Zurich leaf trains 2 iterations on generated trees in the real layouts with
-its own method, hooks, dataset options and schedule (only the trunk, the data
-roots and the sizes are made tiny), then tools/test.py's path (Runner.test)
-runs its test set: SYNTHIA leaves report mIoU16/mIoU13, ACDC and Dark Zurich
+Zurich leaf (DeepLabV2 and DAFormer MiT-B5) trains 2 iterations on generated
+trees in the real layouts with its own method, hooks, dataset options and
+schedule (only the trunk (a tiny DeepLabV2 or a tiny MiT with the DAFormer
+head), the data roots and the sizes are made tiny), then tools/test.py's
+path (Runner.test) runs its test set: SYNTHIA leaves report mIoU16/mIoU13, ACDC and Dark Zurich
 leaves write the server's files. One leaf per benchmark runs in the default
 suite, the others are marked slow."""
 import fnmatch
@@ -22,15 +23,17 @@ from mmseg_fdacl.datasets.synthia import convert_synthia_labels
 from mmseg_fdacl.demo.runs import runner_cfg
 from tests.dataset_trees import (make_acdc_tree, make_dark_zurich_tree,
                                  make_synthia_tree)
-from tests.helpers import make_cityscapes_tree, tiny_deeplabv2_cfg
+from tests.helpers import (make_cityscapes_tree, tiny_deeplabv2_cfg,
+                           tiny_mit_daformer_cfg)
 
 ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 PATTERNS = ('synthia-*_cityscapes-*', 'cityscapes-*_acdc-*',
             'cityscapes-*_dark-zurich-*')
+PREFIXES = ('deeplabv2_r101-d8_*', 'daformer_mit-b5_1xb2-40k')
 CONFIGS = sorted(
-    osp.relpath(p, ROOT) for pattern in PATTERNS
+    osp.relpath(p, ROOT) for pattern in PATTERNS for prefix in PREFIXES
     for p in glob.glob(osp.join(ROOT, 'configs', 'fdacl',
-                                f'deeplabv2_r101-d8_*_{pattern}.py')))
+                                f'{prefix}_{pattern}.py')))
 # In the default suite: one leaf per benchmark, together covering stage 2
 # (pseudo labels), rare class sampling and the two server formats.
 FAST = ('uda-stage2-fda-cl-ent_1xb1-60k_cityscapes-1024x512_acdc',
@@ -43,7 +46,8 @@ def _params():
     for path in CONFIGS:
         fast = any(f in path for f in FAST)
         yield pytest.param(path, marks=() if fast else pytest.mark.slow,
-                           id=osp.basename(path)[len('deeplabv2_r101-d8_'):])
+                           id=osp.basename(path).replace('deeplabv2_r101-d8_',
+                                                          ''))
 
 
 @pytest.fixture(scope='module')
@@ -85,7 +89,8 @@ def _shrink(pipeline, crop=True):
 def _tiny(path, data, work_dir):
     cfg = Config.fromfile(osp.join(ROOT, path))
     src, trg = _roots(path, data)
-    tiny = tiny_deeplabv2_cfg()
+    daformer = osp.basename(path).startswith('daformer_')
+    tiny = tiny_mit_daformer_cfg() if daformer else tiny_deeplabv2_cfg()
     model = cfg.model
     model.backbone = tiny['backbone']
     model.decode_head = dict(tiny['decode_head'],
@@ -135,11 +140,12 @@ def _tiny(path, data, work_dir):
 
 def test_every_benchmark_leaf_is_found():
     names = [osp.basename(p) for p in CONFIGS]
-    assert len(names) == 18
+    assert len(names) == 21
     for pattern in PATTERNS:
         kinds = [n for n in names if fnmatch.fnmatch(
             n, f'*_{pattern}.py')]
-        assert len(kinds) == 6, (pattern, kinds)
+        assert len(kinds) == 7, (pattern, kinds)
+        assert sum(n.startswith('daformer_mit-b5_') for n in kinds) == 1
     assert len([p for p in CONFIGS if any(f in p for f in FAST)]) == 3
 
 
@@ -151,6 +157,12 @@ def test_benchmark_config_trains_and_tests(path, data, tmp_path):
     runner.train()
     logs = runner.message_hub.log_scalars
     assert any(k.startswith('train/loss') for k in logs), sorted(logs)
+    if osp.basename(path).startswith('daformer_'):
+        assert cfg.model.backbone.type == 'MixVisionTransformer'
+        assert cfg.model.decode_head.type == 'DAFormerHead'
+        for key in ('loss_ce_src', 'loss_ce_mix', 'loss_imnet_fd',
+                    'pl_quality'):
+            assert f'train/{key}' in logs, key
     if cfg.model.type == 'SelfTrainingEncoderDecoder':
         assert 'train/loss_ce_mix' in logs, sorted(logs)
         if cfg.model.get('lambda_mask'):
