@@ -31,6 +31,11 @@ Examples::
     # FDA + CL online), from the source-only checkpoint.
     python tools/run_pipeline.py --demo --online
 
+    # The transformer rows (small MiT + DAFormer head: source only, DAFormer
+    # recipe, HRDA, MIC on HRDA), beside the others or alone.
+    python tools/run_pipeline.py --demo --transformer
+    python tools/run_pipeline.py --demo --transformer-only --seeds 0 1 2
+
 A training step is done when ``<work_dir>/<step>/iter_<max_iters>.pth``
 exists (an interrupted one resumes from its last checkpoint); pseudo labels
 when their ``manifest.json`` is complete; evaluation when every
@@ -93,6 +98,17 @@ def parse_args(argv=None) -> argparse.Namespace:
         help='add the online self-training rows (the spec\'s `online`, else '
         'the demo\'s configs/fdacl/demo/online_*.py)')
     parser.add_argument(
+        '--transformer',
+        action='store_true',
+        help='add the transformer rows (the spec\'s `transformer`, else the '
+        'demo\'s small MiT + DAFormer head: source only, DAFormer recipe, '
+        'HRDA, MIC on HRDA; configs/fdacl/demo/*_mit.py, online_daformer.py, '
+        'online_hrda.py, online_mic-hrda.py)')
+    parser.add_argument(
+        '--transformer-only',
+        action='store_true',
+        help='--transformer without the other rows (their steps are not run)')
+    parser.add_argument(
         '--seeds',
         nargs='+',
         type=int,
@@ -137,6 +153,11 @@ def build_spec(args: argparse.Namespace) -> dict:
         spec['ablation'] = True
     if args.online and not spec.get('online'):
         spec['online'] = True
+    if (args.transformer or args.transformer_only) and not spec.get(
+            'transformer'):
+        spec['transformer'] = True
+    if args.transformer_only:
+        spec['transformer_only'] = True
     if args.seeds:
         spec['seeds'] = args.seeds
     if args.cfg_options:

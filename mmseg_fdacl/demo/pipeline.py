@@ -20,6 +20,9 @@ resumes where it stopped):
    The online self-training steps the spec has (``online``: mean teacher +
    ClassMix, + rare-class sampling, + MIC masking, FDA + CL online) are
    initialized from the source-only checkpoint and need no pseudo labels.
+   The transformer steps the spec has (``transformer``: the small MiT with
+   the DAFormer head on the source, then DAFormer's online recipe, HRDA and
+   MIC on HRDA) start from that MiT source-only checkpoint.
 5. ``oracle``: trained on the target's own labels (an upper bound).
 6. ``evaluate``: per-class IoU of every model on the target evaluation split
    (``Runner.test()`` with MMSeg's ``IoUMetric``), and of the pseudo labels
@@ -57,7 +60,7 @@ from .plots import plot_bars, plot_losses
 from .report import format_console, format_markdown, results_table
 from .runs import train
 from .stage1_binding import bind_stage1, labeling_for
-from .spec import (ONLINE_STEPS, OWN_INIT_STEPS, ROWS, STAGE2_STEPS, STEPS,
+from .spec import (INIT_FROM, OWN_INIT_STEPS, ROWS, STAGE2_STEPS, STEPS,
                    TRAIN_STEPS, check_spec, final_checkpoint, load_step_cfg,
                    loads_pseudo_labels)
 from .synthetic import format_class_table, generate_uda_data
@@ -119,6 +122,8 @@ class Pipeline:
                 continue
             if step in TRAIN_STEPS and step not in configs:
                 continue
+            if step == 'pseudo_labels' and 'stage2' not in configs:
+                continue  # transformer rows only: no stage 2 to label for
             out.append(step)
         return out
 
@@ -138,8 +143,8 @@ class Pipeline:
         if step == 'pseudo_labels':
             return [self._output('stage1')]
         inputs = []
-        if step in ONLINE_STEPS:
-            inputs.append(self._output('source_only'))
+        if step in INIT_FROM:
+            inputs.append(self._output(INIT_FROM[step]))
         if step in STAGE2_STEPS:
             if self._reads_pseudo_labels(step):
                 inputs.append(self._output('pseudo_labels'))
@@ -269,8 +274,8 @@ class Pipeline:
                             dict(self.spec['pseudo_labels']))
             if self._from_stage1(step):
                 load_from = stage1
-        if step in ONLINE_STEPS:
-            load_from = self._output('source_only')
+        if step in INIT_FROM:
+            load_from = self._output(INIT_FROM[step])
         train(
             cfg,
             self.step_dir(step),
@@ -295,7 +300,10 @@ class Pipeline:
 
     # -- evaluation ---------------------------------------------------------
     def _pseudo_label_truth(self) -> Optional[dict]:
-        """The target train split with ground truth (None: no such row)."""
+        """The target train split with ground truth (None: no such row, or
+        no pseudo labels: a spec of transformer rows only)."""
+        if 'stage2' not in self.spec['configs']:
+            return None
         return scoring_target(
             self.cfg('stage2').train_dataloader.dataset.target)
 
@@ -350,7 +358,8 @@ class Pipeline:
 
     def _draw_figures(self) -> None:
         """``predictions.png``, ``pseudo_labels.png`` and ``fda.png``."""
-        cfg = self.cfg('stage2')
+        keys = [k for k, _ in ROWS if k in self.spec['configs']]
+        cfg = self.cfg('stage2' if 'stage2' in keys else keys[0])
         val = build_file_list(cfg.test_dataloader.dataset)
         n = min(self.spec['num_vis'], len(val))
         infos = [val.get_data_info(i) for i in range(n)]
@@ -370,6 +379,8 @@ class Pipeline:
                     if key in self.spec['configs']]
         prediction_grid([i['img_path'] for i in infos], columns,
                         osp.join(self.work_dir, 'predictions.png'))
+        if 'stage2' not in keys:
+            return  # no pseudo labels, no FDA step to picture
 
         uda = cfg.train_dataloader.dataset
         trg = build_file_list(uda.target)

@@ -46,19 +46,41 @@ DEMO_ONLINE = dict(
     online_rcs='configs/fdacl/demo/online_rcs.py',
     online_mic='configs/fdacl/demo/online_mic.py',
     online_fda_cl='configs/fdacl/demo/online_fda-cl.py')
+# Transformer rows (``--transformer``): the small MiT with the DAFormer head
+# trained on the source alone, then DAFormer's online recipe, HRDA and MIC on
+# HRDA on it, each online step initialized from that MiT source-only
+# checkpoint (:data:`INIT_FROM`). ``transformer_only`` keeps only these rows.
+TRANSFORMER_ROWS = (
+    ('source_only_mit', 'Source only, small MiT + DAFormer head'),
+    ('online_daformer', 'Online: DAFormer recipe (MiT)'),
+    ('online_hrda', 'Online: HRDA (MiT)'),
+    ('online_mic_hrda', 'Online: MIC on HRDA (MiT)'))
+TRANSFORMER_STEPS = tuple(k for k, _ in TRANSFORMER_ROWS)
+DEMO_TRANSFORMER = dict(
+    source_only_mit='configs/fdacl/demo/source-only_mit.py',
+    online_daformer='configs/fdacl/demo/online_daformer.py',
+    online_hrda='configs/fdacl/demo/online_hrda.py',
+    online_mic_hrda='configs/fdacl/demo/online_mic-hrda.py')
+# The checkpoint each online step starts from (its step's final one).
+INIT_FROM = {
+    **{k: 'source_only' for k in ONLINE_STEPS},
+    **{k: 'source_only_mit' for k in TRANSFORMER_STEPS[1:]}}
 # Steps trained like stage 2: initialized from stage 1 (optionally) and given
 # the pseudo labels when their target pipeline loads them.
 STAGE2_STEPS = ('stage2', ) + ABLATION_STEPS
 TRAIN_STEPS = ('source_only', 'fda', 'stage1'
-               ) + STAGE2_STEPS + ONLINE_STEPS + ('oracle', )
+               ) + STAGE2_STEPS + ONLINE_STEPS + TRANSFORMER_STEPS + (
+                   'oracle', )
 STEPS = ('data', 'source_only', 'fda', 'stage1', 'pseudo_labels'
-         ) + STAGE2_STEPS + ONLINE_STEPS + ('oracle', 'evaluate', 'report')
+         ) + STAGE2_STEPS + ONLINE_STEPS + TRANSFORMER_STEPS + (
+             'oracle', 'evaluate', 'report')
 # Table rows: (key, label). ``pseudo_labels`` is scored on the target train
 # split, over the pixels it labels; the others on the evaluation split. Rows
 # whose step the spec has no config for are left out.
 ROWS = (('source_only', 'Source only'), ('fda', 'FDA (single beta)'),
         ('stage1', 'Stage 1 (trg in trg)'), ('pseudo_labels', 'Pseudo labels'),
-        ('stage2', 'Stage 2 (FDA + CL)')) + ABLATION_ROWS + ONLINE_ROWS + (
+        ('stage2', 'Stage 2 (FDA + CL)')
+        ) + ABLATION_ROWS + ONLINE_ROWS + TRANSFORMER_ROWS + (
             ('oracle', 'Oracle (target labels)'), )
 NUM_VIS = 4
 
@@ -81,7 +103,11 @@ def load_spec(path: str) -> dict:
     steps from :data:`ABLATION_STEPS`; their rows follow stage 2),
     ``online`` (optional: True for the demo's online self-training configs
     :data:`DEMO_ONLINE`, or a dict step -> config path, steps from
-    :data:`ONLINE_STEPS`), ``seeds``
+    :data:`ONLINE_STEPS`), ``transformer`` (optional: True for the demo's
+    transformer rows :data:`DEMO_TRANSFORMER`, or a dict step -> config
+    path, steps from :data:`TRANSFORMER_STEPS`), ``transformer_only``
+    (optional bool: keep only the transformer rows; then ``source_only``,
+    ``stage1`` and ``stage2`` are not required), ``seeds``
     (optional list of ints: one run per seed, see
     :mod:`mmseg_fdacl.demo.seeds`).
 
@@ -118,16 +144,34 @@ def check_spec(spec: dict, name: str = 'spec') -> dict:
                                    DEMO_ABLATION, ABLATION_STEPS)
     spec['online'] = _check_rows(spec.get('online'), name, 'online',
                                  DEMO_ONLINE, ONLINE_STEPS)
-    for step, path in {**spec['ablation'], **spec['online']}.items():
+    spec['transformer'] = _check_rows(spec.get('transformer'), name,
+                                      'transformer', DEMO_TRANSFORMER,
+                                      TRANSFORMER_STEPS)
+    spec['transformer_only'] = bool(spec.get('transformer_only'))
+    if spec['transformer_only']:
+        if not spec['transformer']:
+            raise ValueError(f'{name}: `transformer_only` needs '
+                             '`transformer` rows.')
+        configs = {k: v for k, v in configs.items()
+                   if k in TRANSFORMER_STEPS}
+        spec['ablation'], spec['online'] = {}, {}
+    for step, path in {**spec['ablation'], **spec['online'],
+                       **spec['transformer']}.items():
         configs.setdefault(step, path)
     spec['seeds'] = _check_seeds(spec.get('seeds'), name)
     unknown = sorted(set(configs) - set(TRAIN_STEPS))
     if unknown:
         raise ValueError(f'{name}: unknown steps {unknown} in `configs`; '
                          f'allowed: {TRAIN_STEPS}.')
-    for step in ('source_only', 'stage1', 'stage2'):
+    required = (('source_only_mit', ) if spec['transformer_only'] else
+                ('source_only', 'stage1', 'stage2'))
+    for step in required:
         if not configs.get(step):
             raise ValueError(f'{name}: `configs.{step}` is required.')
+    for step, init in INIT_FROM.items():
+        if configs.get(step) and not configs.get(init):
+            raise ValueError(f'{name}: step {step!r} starts from the '
+                             f'checkpoint of {init!r}; give `configs.{init}`.')
     for step, path in configs.items():
         if path and not osp.isfile(path):
             raise FileNotFoundError(
