@@ -29,7 +29,7 @@ from typing import Any, Callable, Dict, Mapping, Optional
 import torch
 
 from ..utils.atomic_io import atomic_write
-from ..utils.checkpoint import checkpoint_safe_globals
+from ..utils.checkpoint import register_checkpoint_safe_globals
 
 __all__ = ['RELEASE_PREFIXES', 'WEIGHTS', 'ReleaseCheckpointError', 'ReleaseReport',
            'split_release_state_dict', 'convert_release_state_dict',
@@ -250,9 +250,11 @@ def _load(path: str) -> Dict[str, Any]:
             f'released checkpoint {path!r} not found. Nothing is downloaded: '
             'place the file from the DAFormer / HRDA / MIC README there.')
     try:
-        with torch.serialization.safe_globals(checkpoint_safe_globals()):
-            checkpoint = torch.load(path, map_location='cpu',
-                                    weights_only=True)
+        # Registered process-wide, as at import: torch's safe_globals()
+        # context manager would remove the project's globals on exit, and
+        # every later resume in the process would then be refused.
+        register_checkpoint_safe_globals()
+        checkpoint = torch.load(path, map_location='cpu', weights_only=True)
     except pickle.UnpicklingError as err:
         raise ReleaseCheckpointError(
             f'refused to load {path!r}: it holds Python objects besides '
