@@ -21,8 +21,10 @@ from tests.test_tools.test_online_configs import _tiny, data  # noqa: F401
 ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 CONFIGS = sorted(
     osp.relpath(p, ROOT) for p in glob.glob(
-        osp.join(ROOT, 'configs/fdacl/daformer_mit-b5_*_gta5-*.py')))
-# The other benchmarks' DAFormer leaves train in test_benchmark_configs.py.
+        osp.join(ROOT, 'configs/fdacl/daformer_mit-b5_*_gta5-*.py'))
+    if '-hrda_' not in p and '_hrda_' not in p)
+# The other benchmarks' DAFormer leaves train in test_benchmark_configs.py,
+# the HRDA and MIC(HRDA) leaves in test_hrda_configs.py.
 SINGLE = 'configs/fdacl/daformer_mit-b5_1xb2-40k_gta5-512x512_cityscapes-512x512.py'
 
 
