@@ -23,6 +23,7 @@ DAFormer, HRDA and MIC(HRDA) are grafted on the MiT base of
 """
 import copy
 import functools
+import hashlib
 import os
 import os.path as osp
 import tempfile
@@ -342,7 +343,12 @@ def _imagenet_stand_in(backbone: dict, seed: int) -> str:
     from mmseg.registry import MODELS
     if _STAND_IN_DIR is None:
         _STAND_IN_DIR = tempfile.TemporaryDirectory(prefix='bench_imnet_')
-    path = osp.join(_STAND_IN_DIR.name, f'backbone_{seed}.pth')
+    # one file per backbone config and seed (several networks in one run)
+    # (activation checkpointing changes no weight)
+    key = hashlib.md5(
+        repr(sorted((k, v) for k, v in backbone.items()
+                    if k != 'with_cp')).encode()).hexdigest()
+    path = osp.join(_STAND_IN_DIR.name, f'backbone_{key[:10]}_{seed}.pth')
     if not osp.isfile(path):
         torch.manual_seed(seed)
         net = MODELS.build(copy.deepcopy(backbone))
