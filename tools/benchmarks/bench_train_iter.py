@@ -315,9 +315,11 @@ def main(argv=None) -> List[dict]:
                 if device == 'cpu' else torch.cuda.get_device_name(device))
     print(
         f'torch {torch.__version__}, {dev_name}, '
-        f'{torch.get_num_threads()} thread(s); DeepLabV2 ResNetV1c-'
-        f'{args.depth} (base channels {args.base_channels}, output stride '
-        f'8, DLV2Head), crop {args.crop[0]}x{args.crop[1]} (HxW), batch '
+        f'{torch.get_num_threads()} thread(s); ' +
+        (f'DeepLabV2 ResNetV1c-{args.depth} (base channels '
+         f'{args.base_channels}, output stride 8, DLV2Head), ' if 'source-only'
+         in args.modes else 'MiT modes only, ') +
+        f'crop {args.crop[0]}x{args.crop[1]} (HxW), batch '
         f'{args.batch}, random weights, each mode with its leaf config\'s '
         f'optimizer wrapper; {args.reps} interleaved rounds x {args.iters} iterations, '
         f'medians; load average at the start {load_text()}')
