@@ -88,9 +88,10 @@ from mmseg_fdacl.demo.models import deeplabv2_cfg  # noqa: E402
 MODES = tuple(bench_modes.MODES)
 #: The default modes: those on DeepLabV2 (the MiT modes by ``--modes``).
 DEFAULT_MODES = bench_modes.modes_of('deeplabv2')
-#: The modes trained with a mean teacher.
+#: The default modes trained with a mean teacher (read from their leaves;
+#: the MiT leaves are read only when their modes run).
 ONLINE_MODES = tuple(
-    m for m in MODES if bench_modes.teacher_alpha(m) is not None)
+    m for m in DEFAULT_MODES if bench_modes.teacher_alpha(m) is not None)
 #: The views each mode forwards with gradients.
 VIEW_NAMES = {m: bench_modes.MODES[m].views for m in MODES}
 VIEWS = {m: len(v) for m, v in VIEW_NAMES.items()}
@@ -229,15 +230,17 @@ def bench_modes_quick() -> dict:
 def bases(args) -> Dict[str, dict]:
     """The plain model of each network at the benchmark's size."""
     from mit_network import mit_cfg
-    return dict(
+    out = dict(
         deeplabv2=deeplabv2_cfg(
             depth=args.depth, base_channels=args.base_channels,
-            crop=args.crop),
-        mit=mit_cfg(
+            crop=args.crop))
+    if any(bench_modes.MODES[m].network == 'mit' for m in args.modes):
+        out['mit'] = mit_cfg(
             embed_dims=args.mit_embed_dims,
             num_layers=args.mit_layers,
             head_channels=args.mit_head_channels,
-            crop=args.crop))
+            crop=args.crop)
+    return out
 
 
 def _fmt_ms(sec: float) -> str:
