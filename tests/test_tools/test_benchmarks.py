@@ -44,7 +44,8 @@ def test_train_iter_rows_and_breakdown(capsys):
     online = ('dacs', 'daformer-recipe', 'mic', 'fda-cl-online')
     assert set(modes) == {'source-only', 'stage1', 'stage2',
                           'stage2 (joint)', *online}
-    assert set(online) == set(bench_train_iter.ONLINE_MODES)
+    assert set(online) == set(bench_train_iter.ONLINE_MODES) & set(
+        bench_train_iter.DEFAULT_MODES)
     assert modes['source-only']['ratio'] == 1.0
     for row in modes.values():
         assert _finite_positive(row['s_iter'])
@@ -128,7 +129,7 @@ def test_modes_come_from_their_leaf_configs():
     assert cl['data_preprocessor']['type'] == 'UDADataPreProcessor'
     assert cl['data_preprocessor']['memory_format'] == 'channels_last'
     with pytest.raises(KeyError, match='unknown benchmark mode'):
-        modes.model_cfg('hrda', base)
+        modes.model_cfg('hrda-on-deeplabv2', base)
     with pytest.raises(ValueError, match='already registered'):
         modes.register(modes.MODES['dacs'])
 
@@ -214,10 +215,11 @@ def test_gpu_check_cpu_quick(capsys):
     """The prepared GPU check runs end to end on the CPU: every mode in
     fp32, bf16 autocast (the project's CPUAmpOptimWrapper) and bf16 +
     channels-last, one table."""
-    rows = gpu_check.main(['--device', 'cpu', '--quick', '--iters', '1'])
+    rows = gpu_check.main(['--device', 'cpu', '--quick', '--iters', '1',
+                           '--modes', *bench_train_iter.DEFAULT_MODES])
     variants = list(gpu_check.DEFAULT_VARIANTS)
     assert [(r['variant'], r['mode']) for r in rows] == [
-        (v, m) for v in variants for m in bench_train_iter.MODES]
+        (v, m) for v in variants for m in bench_train_iter.DEFAULT_MODES]
     assert all(_finite_positive(r['s_iter']) for r in rows)
     assert all(_finite_positive(r['img_s']) for r in rows)
     assert all(r['peak_bytes'] is None for r in rows)  # no GPU here
@@ -248,7 +250,7 @@ def test_run_all_quick_train_iter_writes_every_mode(tmp_path):
     out = tmp_path / 'benchmarks.md'
     text = run_all.main(
         ['--quick', '--only', 'train_iter', '--out', str(out)])
-    for mode in bench_train_iter.MODES:
+    for mode in bench_train_iter.DEFAULT_MODES:  # the MiT ones: their own
         assert f'| fp32 | {mode} |' in text
     assert 'floor (+ no-grad forwards)' in text
     assert 'Load average (1, 5, 15 min) before:' in text
@@ -287,3 +289,78 @@ def test_run_all_only_keeps_the_other_sections(tmp_path, monkeypatch):
     assert '## Gone' not in text and 'old note' not in text
     assert text.count('## Closing note') == 1
     assert 'kept from earlier runs' in text
+
+
+MIT_MODES = ('daformer', 'hrda', 'mic-hrda')
+
+
+def test_train_iter_mit_modes_quick(capsys):
+    """The MiT modes run with --quick: ratios to source-only on the same
+    small MiT, HRDA's two backbone calls per view, peak memory."""
+    rows = bench_train_iter.main(['--quick', '--modes', *MIT_MODES])
+    modes = {r['mode']: r for r in rows if 'mode' in r}
+    # the baseline is source-only on the MiT, not the DeepLabV2 one
+    assert list(modes) == ['source-only-mit', *MIT_MODES]
+    assert modes['source-only-mit']['ratio'] == 1.0
+    for name, row in modes.items():
+        assert row['baseline'] == 'source-only-mit'
+        assert _finite_positive(row['ratio_paired'])
+        assert isinstance(row['peak_bytes'], int) and row['peak_bytes'] > 0
+        assert (row['teacher_share'] is None) == (name == 'source-only-mit')
+    # HRDA's view: context at half the side + detail crop of half the side
+    assert modes['hrda']['floor_views'] == 1.0
+    assert modes['mic-hrda']['floor_views'] == 1.5
+    assert modes['daformer']['floor_views'] == 2.0
+    assert modes['mic-hrda']['peak_bytes'] > modes['source-only-mit'][
+        'peak_bytes']
+    out = capsys.readouterr().out
+    assert ('hrda: gradient norm at the backbone output per view (source, '
+            'ClassMix), 2 backbone calls each (context, detail)' in out)
+    assert 'x source-only of its network' not in out  # one network here
+    assert 'one forward without gradients =' in out
+    assert '| fp32 | mic-hrda | 3 | 2 | 1.5 |' in out
+
+
+def test_mit_modes_graft_keeps_the_leaf_ratios():
+    import mit_network
+    import modes
+    base = mit_network.mit_cfg(crop=(256, 256), **mit_network.MIT_QUICK)
+    cfg = modes.model_cfg('mic-hrda', base)
+    assert cfg['type'] == 'HRDASelfTrainingEncoderDecoder'
+    assert cfg['backbone'] == base['backbone']
+    assert cfg['hr_crop_size'] == (128, 128)  # 512 at 1024
+    assert cfg['test_cfg']['crop_size'] == (256, 256)
+    assert cfg['test_cfg']['stride'] == (128, 128)
+    assert cfg['mask']['block_size'] == 16  # 64 at 1024
+    assert cfg['imnet_feature_dist']['lambda_fd'] == 0.005
+    head = cfg['decode_head']['single_scale_head']
+    assert head['in_channels'] == [8, 16, 40, 64]
+    assert 'pretrained' not in cfg
+    so = modes.model_cfg('source-only-mit', base)
+    assert so['type'] == 'EncoderDecoder'
+    assert so['backbone'] == base['backbone']
+    assert so['decode_head']['type'] == 'DAFormerHead'
+    assert so['data_preprocessor']['size'] == (256, 256)
+    # the real size: MiT-B5 as in the leaves
+    b5 = mit_network.mit_cfg(crop=(1024, 1024))
+    leaf = modes.leaf_config(modes.MODES['hrda'].config).model
+    assert b5['backbone'] == leaf.backbone.to_dict()
+    assert modes.model_cfg('hrda', b5)['hr_crop_size'] == (512, 512)
+
+
+def test_gpu_check_mit_quick(capsys):
+    """The GPU check's MiT part on the CPU: MIC(HRDA) with its baseline in
+    fp32 and bf16 + activation checkpointing (mit_with-cp.py)."""
+    rows = gpu_check.main(['--device', 'cpu', '--quick', '--modes',
+                           'mic-hrda', '--mit-variants', 'fp32', 'bf16-cp'])
+    assert [(r['variant'], r['mode']) for r in rows] == [
+        (v, m) for v in ('fp32', 'bf16-cp')
+        for m in ('source-only-mit', 'mic-hrda')]
+    assert all(_finite_positive(r['s_iter']) for r in rows)
+    assert rows[0]['ratio'] == 1.0 and _finite_positive(rows[1]['ratio'])
+    cfg = gpu_check.mit_base_cfg(False, (1024, 1024), True)
+    assert cfg['backbone']['with_cp'] is True
+    assert cfg['backbone']['num_layers'] == [3, 6, 40, 3]
+    out = capsys.readouterr().out
+    assert 'MiT modes:' in out and 'random stand-in checkpoint' in out
+    assert '| bf16-cp | mic-hrda |' in out

@@ -1,14 +1,21 @@
 """Training-iteration time of every training mode against source-only, each
 beside its floor.
 
-Every mode of :mod:`modes` (``--modes``, default all: source-only, stage 1,
-stage 2, dacs, daformer-recipe, mic, fda-cl-online) is built from its leaf
+Every mode of :mod:`modes` (``--modes``, default the DeepLabV2 ones:
+source-only, stage 1, stage 2, dacs, daformer-recipe, mic, fda-cl-online) is
+built from its leaf
 config in ``configs/fdacl/`` (segmentor, switches, losses, preprocessor,
 optimizer wrapper, teacher EMA alpha) at the benchmark's standard size: the
 DeepLabV2 of :func:`mmseg_fdacl.demo.models.deeplabv2_cfg` (ResNetV1c trunk,
 output stride 8, DLV2Head; ``--depth``/``--base-channels``, standard 18/16),
 ``--crop`` (standard 256x512) for source and target, ``--batch`` (standard
-1), random weights. The online modes get their teacher as
+1), random weights. The MiT modes (``--modes daformer hrda mic-hrda``) are
+the DAFormer, HRDA and MIC(HRDA) leaves on a small MiT with the DAFormer head
+(``--mit-embed-dims``/``--mit-layers``/``--mit-head-channels``, standard
+MiT-B0: 32, 2-2-2-2, head 256; :mod:`mit_network`) at the same crop and
+batch, HRDA's detail crop and MIC's mask blocks at the leaf's ratio to the
+crop, and their ratios are to ``source-only-mit``, the DAFormer student on
+the source alone on that same network. The online modes get their teacher as
 ``MeanTeacherHook`` gives it (``TeacherEMA`` with the leaf's alpha, attached
 with ``attach_teacher``) and every timed iteration includes its EMA update.
 
@@ -79,14 +86,19 @@ from mmseg_fdacl.demo.models import deeplabv2_cfg  # noqa: E402
 
 #: Every mode, in table order.
 MODES = tuple(bench_modes.MODES)
-#: The modes trained with a mean teacher.
+#: The default modes: those on DeepLabV2 (the MiT modes by ``--modes``).
+DEFAULT_MODES = bench_modes.modes_of('deeplabv2')
+#: The default modes trained with a mean teacher (read from their leaves;
+#: the MiT leaves are read only when their modes run).
 ONLINE_MODES = tuple(
-    m for m in MODES if bench_modes.teacher_alpha(m) is not None)
+    m for m in DEFAULT_MODES if bench_modes.teacher_alpha(m) is not None)
 #: The views each mode forwards with gradients.
 VIEW_NAMES = {m: bench_modes.MODES[m].views for m in MODES}
 VIEWS = {m: len(v) for m, v in VIEW_NAMES.items()}
 mode_cfg = bench_modes.model_cfg
 QUICK = dict(crop=(32, 64), base_channels=4, reps=1, iters=1)
+#: The MiT modes' base at ``--quick`` (its crop: ``MIT_QUICK_CROP``).
+MIT_QUICK_CROP = (64, 64)
 
 
 def build(cfg: dict, device: str = 'cpu'):
@@ -133,9 +145,29 @@ def parse_args(argv=None):
         '--modes',
         nargs='+',
         choices=MODES,
-        default=list(MODES),
-        help='modes to time (default: all); source-only, the baseline of '
-        'the ratios, always runs')
+        default=list(DEFAULT_MODES),
+        help='modes to time (default: the DeepLabV2 ones); the source-only '
+        'mode of their network, the baseline of the ratios, always runs '
+        '(source-only-mit for daformer, hrda, mic-hrda)')
+    parser.add_argument(
+        '--mit-embed-dims',
+        type=int,
+        default=None,
+        help='MiT modes: first-stage width (default 32, MiT-B0; 8 with '
+        '--quick; 64 is MiT-B5)')
+    parser.add_argument(
+        '--mit-layers',
+        type=int,
+        nargs=4,
+        default=None,
+        help='MiT modes: blocks per stage (default 2 2 2 2, MiT-B0; 1 1 1 1 '
+        'with --quick; 3 6 40 3 is MiT-B5)')
+    parser.add_argument(
+        '--mit-head-channels',
+        type=int,
+        default=None,
+        help="MiT modes: the DAFormer head's width (default 256, "
+        "DAFormer's; 32 with --quick)")
     parser.add_argument('--device', default='cpu')
     parser.add_argument(
         '--forward-views',
@@ -162,13 +194,53 @@ def parse_args(argv=None):
     for key, value in defaults.items():
         if getattr(args, key) is None:
             setattr(args, key, QUICK[key] if args.quick else value)
+    mit_crop = args.quick and 'crop' not in _given(argv)
+    if mit_crop and set(args.modes) - set(DEFAULT_MODES):
+        # HRDA halves the crop twice (context at 0.5, detail crop of half
+        # the side) and MiT downsamples by 32: 32x64 is too small.
+        args.crop = MIT_QUICK_CROP
     args.crop = tuple(args.crop)
+    quick_mit = bench_modes_quick() if args.quick else {}
+    if args.mit_embed_dims is None:
+        args.mit_embed_dims = quick_mit.get('embed_dims', 32)
+    if args.mit_layers is None:
+        args.mit_layers = quick_mit.get('num_layers', [2, 2, 2, 2])
+    if args.mit_head_channels is None:
+        args.mit_head_channels = quick_mit.get('head_channels', 256)
     if args.device.startswith('cuda') and not torch.cuda.is_available():
         parser.error(f'--device {args.device}: no CUDA device here')
     if args.breakdown and 'stage2' not in args.modes:
         parser.error('--breakdown times stage 2; add stage2 to --modes')
-    args.modes = [m for m in MODES if m == 'source-only' or m in args.modes]
+    args.modes = bench_modes.with_baselines(args.modes)
     return args
+
+
+def _given(argv) -> set:
+    """The ``--crop``-style keys given on the command line."""
+    argv = sys.argv[1:] if argv is None else argv
+    return {a[2:].replace('-', '_') for a in argv if a.startswith('--')}
+
+
+def bench_modes_quick() -> dict:
+    """The MiT base's ``--quick`` size."""
+    from mit_network import MIT_QUICK
+    return dict(MIT_QUICK)
+
+
+def bases(args) -> Dict[str, dict]:
+    """The plain model of each network at the benchmark's size."""
+    from mit_network import mit_cfg
+    out = dict(
+        deeplabv2=deeplabv2_cfg(
+            depth=args.depth, base_channels=args.base_channels,
+            crop=args.crop))
+    if any(bench_modes.MODES[m].network == 'mit' for m in args.modes):
+        out['mit'] = mit_cfg(
+            embed_dims=args.mit_embed_dims,
+            num_layers=args.mit_layers,
+            head_channels=args.mit_head_channels,
+            crop=args.crop)
+    return out
 
 
 def _fmt_ms(sec: float) -> str:
@@ -182,13 +254,20 @@ def _check_views(models: Dict[str, tuple], batches: Dict[str, dict]) -> None:
         mode = key.split(' ')[0]
         if mode == 'source-only':
             continue
+        if mode == bench_modes.MODES[mode].baseline:
+            continue
         names = VIEW_NAMES[mode]
+        per = bench_modes.MODES[mode].feats_per_view
         norms = gradient_views(model, batches[key])
         print(f'{key}: gradient norm at the backbone output per view '
-              f'({", ".join(names)}): ' + ', '.join(f'{v:.3g}' for v in norms))
-        if len(norms) != len(names):
-            raise RuntimeError(f'{key}: {len(norms)} views with gradients, '
-                               f'expected {len(names)} ({names})')
+              f'({", ".join(names)})' + (f', {per} backbone calls each '
+                                         '(context, detail)' if per > 1 else
+                                         '') + ': ' +
+              ', '.join(f'{v:.3g}' for v in norms))
+        if len(norms) != len(names) * per:
+            raise RuntimeError(f'{key}: {len(norms)} backbone calls with '
+                               f'gradients, expected {len(names) * per} '
+                               f'({names})')
         if mode == 'stage2' and min(norms) <= 0:
             raise RuntimeError(f'{key}: a view gets no gradient: {norms}')
     if any(k.startswith('mic') for k in models):
@@ -197,7 +276,7 @@ def _check_views(models: Dict[str, tuple], batches: Dict[str, dict]) -> None:
               'its forward and backward run all the same)')
 
 
-def _entries(args, base: dict):
+def _entries(args, base: Dict[str, dict]):
     """The variants (``(amp, channels_last)``), ``{(variant, key): (model,
     optim, ema)}`` and their batches."""
     views = (['separate', 'joint']
@@ -216,7 +295,8 @@ def _entries(args, base: dict):
                     continue
                 key = f'{mode} (joint)' if joint else mode
                 entries[((amp, cl), key)] = bench_modes.build_mode(
-                    mode, base, args.device, fv, amp, channels_last=cl)
+                    mode, base[bench_modes.MODES[mode].network], args.device,
+                    fv, amp, channels_last=cl)
                 batches[((amp, cl), key)] = bench_modes.mode_batch(
                     mode, args.batch, args.crop)
     return variants, entries, batches
@@ -232,19 +312,26 @@ def main(argv=None) -> List[dict]:
     args = parse_args(argv)
     torch.set_num_threads(args.threads)
     device = args.device
-    base = deeplabv2_cfg(
-        depth=args.depth, base_channels=args.base_channels, crop=args.crop)
-    variants, entries, batches = _entries(args, base)
+    variants, entries, batches = _entries(args, bases(args))
+    baselines = [m for m in args.modes if bench_modes.MODES[m].baseline == m]
     dev_name = ('CPU'
                 if device == 'cpu' else torch.cuda.get_device_name(device))
     print(
         f'torch {torch.__version__}, {dev_name}, '
-        f'{torch.get_num_threads()} thread(s); DeepLabV2 ResNetV1c-'
-        f'{args.depth} (base channels {args.base_channels}, output stride '
-        f'8, DLV2Head), crop {args.crop[0]}x{args.crop[1]} (HxW), batch '
+        f'{torch.get_num_threads()} thread(s); ' +
+        (f'DeepLabV2 ResNetV1c-{args.depth} (base channels '
+         f'{args.base_channels}, output stride 8, DLV2Head), ' if 'source-only'
+         in args.modes else 'MiT modes only, ') +
+        f'crop {args.crop[0]}x{args.crop[1]} (HxW), batch '
         f'{args.batch}, random weights, each mode with its leaf config\'s '
         f'optimizer wrapper; {args.reps} interleaved rounds x {args.iters} iterations, '
         f'medians; load average at the start {load_text()}')
+    if 'source-only-mit' in args.modes:
+        layers = '-'.join(str(n) for n in args.mit_layers)
+        print(f'MiT modes (ratios to source-only-mit): MixVisionTransformer '
+              f'embed_dims {args.mit_embed_dims}, blocks {layers}, DAFormer '
+              f'head width {args.mit_head_channels}, same crop and batch, '
+              'the DAFormer leaf\'s AdamW wrapper for source-only-mit')
     if args.quick:
         print('(--quick: toy size, the figures mean nothing)')
     print()
@@ -263,10 +350,11 @@ def main(argv=None) -> List[dict]:
         fns[e] = (lambda m=model, o=optim, d=batches[e], t=ema: time_iters(
             m, o, d, args.iters, device, ema=t))
     for var in variants:  # the unit of the no-gradient forwards
-        model = entries[(var, 'source-only')][0]
-        fns[(var, 'forward')] = (lambda m=model, d=batches[
-            (var, 'source-only')], a=var[0]: no_grad_forward_seconds(
-                m, d, args.iters, device, a))
+        for b in baselines:
+            model = entries[(var, b)][0]
+            fns[(var, 'forward', b)] = (
+                lambda m=model, d=batches[(var, b)], a=var[0]:
+                no_grad_forward_seconds(m, d, args.iters, device, a))
     res = interleaved(fns, args.reps)
     peaks = {e: peak_bytes(*entries[e], batches[e], device) for e in entries}
     share_iters = max(args.iters, 3)
@@ -279,12 +367,12 @@ def main(argv=None) -> List[dict]:
     rows = []
     for var in variants:
         tag = _tag(var)
-        base_times = res[(var, 'source-only')]
-        med_base = statistics.median(base_times)
-        fwd = statistics.median(
-            paired_ratios(res[(var, 'forward')], base_times))
-        print(f'{tag}: one forward without gradients = {fwd:.2f} '
-              'source-only iterations (median of per-round ratios)')
+        fwds = {}
+        for b in baselines:
+            fwds[b] = statistics.median(
+                paired_ratios(res[(var, 'forward', b)], res[(var, b)]))
+            print(f'{tag}: one forward without gradients = {fwds[b]:.2f} '
+                  f'{b} iterations (median of per-round ratios)')
         print()
         cells = []
         speed = var != first
@@ -292,14 +380,17 @@ def main(argv=None) -> List[dict]:
             if a != var:
                 continue
             mode = bench_modes.MODES[key.split(' ')[0]]
+            base_times = res[(var, mode.baseline)]
+            med_base = statistics.median(base_times)
             times = res[(var, key)]
             med = statistics.median(times)
             ratios = paired_ratios(times, base_times)
             share = shares.get((var, key))
-            floor = mode.floor + len(mode.no_grad) * fwd
+            floor = mode.floor + mode.no_grad_forwards * fwds[mode.baseline]
             row = dict(
                 precision=tag,
                 mode=key,
+                baseline=mode.baseline,
                 views=len(mode.views),
                 no_grad=len(mode.no_grad),
                 floor_views=mode.floor,
@@ -330,7 +421,9 @@ def main(argv=None) -> List[dict]:
                 'precision', 'mode', 'views', 'no-grad forwards',
                 'floor (views)', 'floor (+ no-grad forwards)',
                 's/iter (median)',
-                'x source-only (median of per-round ratios)',
+                ('x source-only of its network (median of per-round '
+                 'ratios)' if len(baselines) > 1 else
+                 'x source-only (median of per-round ratios)'),
                 'rounds min-max ratio', 'x floor',
                 f'peak MiB ({mem_how} + resident)', 'teacher fwd + EMA share'
             ] + ([f'{_tag(first)} time / this (median of per-round ratios)']

@@ -324,12 +324,16 @@ def peak_bytes(model,
 def gradient_views(model, data: dict) -> List[float]:
     """Gradient norm reaching the backbone features of each view.
 
-    ``extract_feat`` is wrapped for one forward/backward so the features of
-    every call (or, with ``forward_views='joint'``, every chunk of the joint
-    batch) keep their gradient; a view with norm 0 would not train.
+    ``extract_feat`` (HRDA: ``extract_unscaled_feat``, so its context and
+    detail crop count apart) is wrapped for one forward/backward so the
+    features of every call (or, with ``forward_views='joint'``, every chunk
+    of the joint batch) keep their gradient; a view with norm 0 would not
+    train.
     """
     feats = []
-    orig = model.extract_feat
+    name = ('extract_unscaled_feat'
+            if hasattr(model, 'extract_unscaled_feat') else 'extract_feat')
+    orig = getattr(model, name)
 
     def extract_feat(inputs):
         out = orig(inputs)
@@ -338,7 +342,7 @@ def gradient_views(model, data: dict) -> List[float]:
         feats.append(out[-1])
         return out
 
-    model.extract_feat = extract_feat
+    setattr(model, name, extract_feat)
     try:
         model.zero_grad()
         batch = model.data_preprocessor(fresh_batch(data), True)
@@ -346,11 +350,14 @@ def gradient_views(model, data: dict) -> List[float]:
         loss, _ = model.parse_losses(losses)
         loss.backward()
     finally:
-        del model.extract_feat
+        delattr(model, name)
     model.zero_grad()
     n = len(data['inputs'])
     norms = []
     for feat in feats:
+        if feat.grad is None:  # a forward whose features get no gradient
+            norms.append(0.0)
+            continue
         for chunk in feat.grad.split(n):
             norms.append(float(chunk.norm()))
     return norms

@@ -15,12 +15,15 @@ The model is shrunk to the benchmark's standard size by the mode's
 config (by default the DeepLabV2 of :func:`mmseg_fdacl.demo.models.
 deeplabv2_cfg`, ResNetV1c-18 with 16 base channels), the decode head keeps
 the leaf's settings with the base's input width, and the preprocessor pads
-to the base's crop. A later recipe (e.g. DAFormer on MiT) plugs in with one
-:func:`register` call naming its leaf and, for another architecture, its own
-``graft``.
+to the base's crop. A recipe plugs in with one :func:`register` call naming
+its leaf and, for another architecture, its own ``graft`` and ``network``:
+DAFormer, HRDA and MIC(HRDA) are grafted on the MiT base of
+:mod:`mit_network` (``graft_mit``) and their ratios are to
+``source-only-mit``, source-only on that same network.
 """
 import copy
 import functools
+import hashlib
 import os
 import os.path as osp
 import tempfile
@@ -32,6 +35,8 @@ from mmengine.config import Config
 
 from mmseg_fdacl.demo.batches import make_batch
 from mmseg_fdacl.demo.models import build_teacher, mic_block_size
+
+from mit_network import graft_mit, graft_mit_source_only  # noqa: E402
 
 REPO_ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 #: The bf16 autocast fragment (merged into a recipe's ``optim_wrapper``).
@@ -55,6 +60,8 @@ def graft_deeplabv2(leaf_model: dict, base: dict) -> dict:
         pre.pop('size', None)
     else:
         pre['size'] = tuple(size)
+        if cfg.get('mask'):
+            cfg['mask']['block_size'] = mic_block_size(size[0])
     cfg.pop('pretrained', None)
     return cfg
 
@@ -80,6 +87,18 @@ class BenchMode:
         note (str): Why the benchmark differs from the leaf, if it does.
         graft (callable): ``graft(leaf_model, base) -> model`` to the
             standard size. Default: :func:`graft_deeplabv2`.
+        network (str): The base it is grafted on, a key of
+            :data:`NETWORKS`. Default: 'deeplabv2'.
+        baseline (str): The source-only mode on the same network, the
+            denominator of its ratios. Default: 'source-only'.
+        view_cost (float): One view with gradients in baseline iterations
+            (HRDA: 0.5, a context at half the side plus a detail crop of
+            half the side, each a quarter of the pixels). Default: 1.
+        no_grad_cost (tuple[float]): Each no-gradient forward in forwards of
+            the baseline's source batch (HRDA's teacher: 2.5, its context
+            plus 9 overlapping detail windows); empty: 1 each.
+        feats_per_view (int): Backbone calls per view with gradients (HRDA:
+            2, context and detail). Default: 1.
     """
     name: str
     config: str
@@ -89,16 +108,31 @@ class BenchMode:
     overrides: Mapping = field(default_factory=dict)
     note: str = ''
     graft: Callable[[dict, dict], dict] = graft_deeplabv2
+    network: str = 'deeplabv2'
+    baseline: str = 'source-only'
+    view_cost: float = 1.0
+    no_grad_cost: Tuple[float, ...] = ()
+    feats_per_view: int = 1
 
     @property
     def floor(self) -> float:
         """Views with gradients: the iteration's floor in source-only
         iterations, before the no-gradient forwards."""
-        return float(len(self.views))
+        return float(len(self.views)) * self.view_cost
+
+    @property
+    def no_grad_forwards(self) -> float:
+        """The no-gradient forwards in forwards of the baseline's batch."""
+        return float(sum(self.no_grad_cost or [1.0] * len(self.no_grad)))
 
 
 #: Every mode, by name, in table order.
 MODES: Dict[str, BenchMode] = {}
+#: The networks modes are grafted on: name -> what the tables call it.
+NETWORKS = {
+    'deeplabv2': 'DeepLabV2 (ResNetV1c trunk, DLV2Head)',
+    'mit': 'MiT with the DAFormer head',
+}
 
 
 def register(mode: BenchMode) -> BenchMode:
@@ -106,6 +140,12 @@ def register(mode: BenchMode) -> BenchMode:
     if mode.name in MODES:
         raise ValueError(f'benchmark mode {mode.name!r} is already '
                          'registered')
+    if mode.network not in NETWORKS:
+        raise ValueError(f'benchmark mode {mode.name!r}: network '
+                         f'{mode.network!r} is none of {tuple(NETWORKS)}')
+    if mode.name != mode.baseline and mode.baseline not in MODES:
+        raise ValueError(f'benchmark mode {mode.name!r}: its baseline '
+                         f'{mode.baseline!r} is not registered before it')
     if not osp.isfile(osp.join(REPO_ROOT, mode.config)):
         raise FileNotFoundError(
             f'benchmark mode {mode.name!r}: its config {mode.config!r} does '
@@ -166,6 +206,56 @@ register(
         views=('source', 'target', 'source-stylized target', 'ClassMix'),
         no_grad=('teacher on the source-stylized target', _IMNET)))
 
+# DAFormer's network (MiT + DAFormer head), grafted on the MiT base of
+# mit_network.mit_cfg; their ratios are to source-only on that network.
+_MIT = 'configs/fdacl/daformer_mit-b5_'
+_HRDA_TEACHER = 'HRDA teacher on the target (context + 9 detail windows)'
+register(
+    BenchMode(
+        'source-only-mit',
+        _MIT + '1xb2-40k_gta5-512x512_cityscapes-512x512.py',
+        views=('source', ),
+        batch='source-only',
+        graft=graft_mit_source_only,
+        network='mit',
+        baseline='source-only-mit',
+        note='the DAFormer leaf\'s student (MiT, DAFormer head, its AdamW '
+        'wrapper) trained on the source alone: the MiT modes\' baseline'))
+register(
+    BenchMode(
+        'daformer',
+        _MIT + '1xb2-40k_gta5-512x512_cityscapes-512x512.py',
+        views=('source', 'ClassMix'),
+        no_grad=(_TEACHER, _IMNET),
+        graft=graft_mit,
+        network='mit',
+        baseline='source-only-mit'))
+_HRDA = dict(
+    graft=graft_mit,
+    network='mit',
+    baseline='source-only-mit',
+    view_cost=0.5,
+    no_grad_cost=(2.5, 1.0),
+    feats_per_view=2)
+register(
+    BenchMode(
+        'hrda',
+        _MIT + 'hrda_1xb2-40k_gta5-1024x1024_cityscapes-2048x1024.py',
+        views=('source', 'ClassMix'),
+        no_grad=(_HRDA_TEACHER, _IMNET),
+        note='detail crop, slide windows and their stride at the leaf\'s '
+        'ratio to the crop (half its side, stride a quarter)',
+        **_HRDA))
+register(
+    BenchMode(
+        'mic-hrda',
+        _MIT + 'mic-hrda_1xb2-40k_gta5-1024x1024_cityscapes-2048x1024.py',
+        views=('source', 'ClassMix', 'masked target'),
+        no_grad=(_HRDA_TEACHER, _IMNET),
+        note='as hrda; mask blocks at the leaf\'s ratio to the crop '
+        '(64 px at 1024, at least 4 px)',
+        **_HRDA))
+
 
 @functools.lru_cache(maxsize=None)
 def leaf_config(path: str) -> Config:
@@ -219,10 +309,6 @@ def model_cfg(name: str,
             pre['memory_format'] = 'channels_last'
         if non_blocking:
             pre['non_blocking'] = True
-    if cfg.get('mask'):
-        size = cfg['data_preprocessor'].get('size')
-        if size is not None:
-            cfg['mask']['block_size'] = mic_block_size(size[0])
     return cfg
 
 
@@ -257,7 +343,12 @@ def _imagenet_stand_in(backbone: dict, seed: int) -> str:
     from mmseg.registry import MODELS
     if _STAND_IN_DIR is None:
         _STAND_IN_DIR = tempfile.TemporaryDirectory(prefix='bench_imnet_')
-    path = osp.join(_STAND_IN_DIR.name, f'backbone_{seed}.pth')
+    # one file per backbone config and seed (several networks in one run)
+    # (activation checkpointing changes no weight)
+    key = hashlib.md5(
+        repr(sorted((k, v) for k, v in backbone.items()
+                    if k != 'with_cp')).encode()).hexdigest()
+    path = osp.join(_STAND_IN_DIR.name, f'backbone_{key[:10]}_{seed}.pth')
     if not osp.isfile(path):
         torch.manual_seed(seed)
         net = MODELS.build(copy.deepcopy(backbone))
@@ -333,6 +424,17 @@ def build_mode(name: str,
     alpha = teacher_alpha(name)
     ema = None if alpha is None else build_teacher(model, alpha=alpha)
     return model, optim, ema
+
+
+def modes_of(network: str) -> Tuple[str, ...]:
+    """The modes grafted on ``network``, in table order."""
+    return tuple(m for m, v in MODES.items() if v.network == network)
+
+
+def with_baselines(names) -> list:
+    """``names`` plus the baselines of their ratios, in table order."""
+    wanted = set(names) | {get_mode(n).baseline for n in names}
+    return [m for m in MODES if m in wanted]
 
 
 def mode_batch(name: str, batch: int, crop, seed: int = 0) -> dict:

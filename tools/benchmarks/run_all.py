@@ -58,6 +58,25 @@ BENCHMARKS = [
      'state. bf16: `configs/_base_/amp_bf16.py` merged into each optimizer '
      'wrapper (CPU bf16 autocast). The breakdown gives the share of a '
      'stage-2 iteration spent in FDA, the losses and data loading.'),
+    ('train_iter_mit', 'Training iteration: DAFormer, HRDA and MIC(HRDA) '
+     'on a small MiT against source-only on it',
+     'bench_train_iter.py',
+     ['--reps', '5', '--iters', '1', '--crop', '256', '256', '--batch', '2',
+      '--modes', 'daformer', 'hrda', 'mic-hrda'],
+     ['--quick', '--modes', 'daformer', 'hrda', 'mic-hrda'],
+     'The DAFormer, HRDA and MIC(HRDA) leaves '
+     '(`configs/fdacl/daformer_mit-b5_*.py`) grafted on a CPU-sized MiT '
+     '(MiT-B0: embed dims 32, 2-2-2-2 blocks) with the DAFormer head at '
+     'its width 256 (`tools/benchmarks/mit_network.py`), 256x256 source and '
+     "target crops, batch 2 (the recipes' batch), one thread, random "
+     "weights; HRDA's detail crop (half the crop's side), slide windows and "
+     "MIC's mask blocks keep the leaves' ratio to the crop. Ratios are to "
+     '`source-only-mit`: the same MiT student trained on the source alone '
+     "with the DAFormer leaf's AdamW wrapper. An HRDA view with gradients "
+     'is 0.5 source-only iterations (context at half the side and a detail '
+     "crop of half the side, a quarter of the pixels each); HRDA's teacher "
+     'is 2.5 forwards (context plus 9 overlapping detail windows). The '
+     'real size (MiT-B5, 1024x1024) is the GPU check\'s.'),
     ('train_iter_layout', 'Training iteration: channels-last against NCHW',
      'bench_train_iter.py',
      ['--reps', '5', '--iters', '2', '--forward-views', 'separate',
