@@ -13,7 +13,7 @@ import pytest
 from mmseg_fdacl.demo.pipeline import Pipeline
 from mmseg_fdacl.demo.report import format_markdown, results_table
 from mmseg_fdacl.demo.spec import (ABLATION_STEPS, ONLINE_STEPS, ROWS,
-                                   check_spec)
+                                   TRANSFORMER_STEPS, check_spec)
 
 ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 DEMO = osp.join(ROOT, 'configs', 'fdacl', 'demo')
@@ -86,10 +86,12 @@ def test_pipeline_end_to_end_and_resume(tmp_path, capsys):
     table = pipe.run()
     work = spec['work_dir']
     assert pipe.ran == pipe.steps() and not pipe.skipped
-    # Without `ablation` and `online` the table has neither row set; one
+    # Without `ablation`, `online` and `transformer` the table has none of
+    # those row sets; one
     # seed, today's layout (no seed_<s> folders, no aggregate keys).
     assert [r['key'] for r in table['rows']] == [
-        k for k, _ in ROWS if k not in ABLATION_STEPS + ONLINE_STEPS
+        k for k, _ in ROWS
+        if k not in ABLATION_STEPS + ONLINE_STEPS + TRANSFORMER_STEPS
     ]
     assert 'seeds' not in table and 'IoU_std' not in table['rows'][0]
     assert not any(n.startswith('seed_') for n in os.listdir(work))
