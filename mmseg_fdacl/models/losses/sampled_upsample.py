@@ -13,7 +13,12 @@ AVX2 and AVX-512 kernels of the x86 wheels) they are bit-identical, because
 the interpolation weights, the products and the order of the backward's
 accumulation are those of PyTorch's kernel (``upsample_bilinear2d`` and its
 backward, with their fused multiply-adds computed exactly here); elsewhere
-(other CPUs, CUDA) they agree to float rounding.
+(other CPUs, CUDA) they agree to float rounding, as they do for outputs as
+small as 32 x 64, which PyTorch's kernel upsamples along another path
+(measured: exact from 64 x 128 up, and at 256 x 512).
+
+:class:`UDAEncoderDecoder` takes this path for the method's cross-view
+contrast at ``embedding_resolution='input'`` (stage 2, fda-cl-online).
 """
 from typing import Tuple
 

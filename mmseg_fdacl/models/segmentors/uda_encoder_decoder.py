@@ -16,7 +16,7 @@ and ``tensor`` modes, the parameter names and so the checkpoints are the
 same, so ``tools/test.py`` evaluates a checkpoint of this model with the plain
 segmentation config.
 """
-from typing import Dict, List, Optional
+from typing import Dict, List, Optional, Tuple
 
 import torch
 import torch.nn.functional as F
@@ -438,7 +438,18 @@ class UDAEncoderDecoder(EncoderDecoder):
                   target_src_style_inputs: Tensor,
                   labels: Tensor) -> Tensor:
         """Contrast of the target (anchor view) with its source-style copy,
-        positives sharing a label of ``labels`` (``N x H x W``)."""
+        positives sharing a label of ``labels`` (``N x H x W``).
+
+        The cross-view form at ``embedding_resolution='input'`` gets the
+        decoder-resolution maps and the input size: it draws its positions
+        on the input grid and upsamples and normalizes only those (the same
+        loss and gradients as upsampling both maps,
+        :mod:`..losses.sampled_upsample`).
+        """
+        if (self.embedding_resolution == 'input'
+                and getattr(self.contrast_loss, 'form', None) == 'cross_view'):
+            return self._sampled_contrast(x_t, logits_t, x_ts,
+                                          target_inputs.shape[2:], labels)
         emb_t = self._embed(x_t, logits_t, target_inputs)
         logits_ts = (None if self.embedding == 'projection' else
                      self.decode_head.forward(x_ts))
@@ -448,3 +459,19 @@ class UDAEncoderDecoder(EncoderDecoder):
             size=emb_t.shape[2:],
             mode='nearest').squeeze(1).long()
         return self.contrast_loss([emb_t, emb_ts], labels, pred_t)
+
+    def _sampled_contrast(self, x_t: List[Tensor], logits_t: Tensor,
+                          x_ts: List[Tensor], size: Tuple[int, int],
+                          labels: Tensor) -> Tensor:
+        """The cross-view contrast on decoder-resolution embeddings, upsampled
+        to ``size`` and L2-normalized at the drawn positions only."""
+        if self.embedding == 'projection':
+            emb_t = self.auxiliary_head.forward(x_t)
+            emb_ts = self.auxiliary_head.forward(x_ts)
+        else:
+            emb_t, emb_ts = logits_t, self.decode_head.forward(x_ts)
+        return self.contrast_loss([emb_t, emb_ts],
+                                  labels,
+                                  size=tuple(size),
+                                  align_corners=self.align_corners,
+                                  normalize=True)

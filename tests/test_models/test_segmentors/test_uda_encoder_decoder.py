@@ -2,6 +2,7 @@
 import copy
 import glob
 import os.path as osp
+import sys
 
 import pytest
 import torch
@@ -384,3 +385,72 @@ def test_cross_view_contrast_at_each_embedding_resolution(resolution):
     losses = _losses(model, _data())
     assert float(losses['loss_cl']) > 0
     assert _backbone_grad(model, losses['loss_cl']) > 0
+
+
+def _full_map_contrast(model, x_t, logits_t, x_ts, target, target_ts,
+                       labels):
+    """The contrast as it was computed before the sampled path: both views'
+    embeddings upsampled to the input size and normalized on the whole map,
+    then the loss on the full maps."""
+    emb_t = model._embed(x_t, logits_t, target)
+    logits_ts = (None if model.embedding == 'projection' else
+                 model.decode_head.forward(x_ts))
+    emb_ts = model._embed(x_ts, logits_ts, target_ts)
+    return model.contrast_loss([emb_t, emb_ts], labels)
+
+
+@pytest.mark.parametrize('embedding', ['projection', 'logits'])
+def test_sampled_contrast_equals_the_full_map_path(embedding, monkeypatch):
+    # The method's cross-view form at embedding_resolution='input' draws its
+    # positions on the input grid and upsamples and normalizes only those:
+    # the loss and the gradients reaching both views' features are those of
+    # upsampling and normalizing both maps (bit-identical on x86 CPUs; at
+    # 64 x 128, since PyTorch's kernel upsamples maps as small as 32 x 64
+    # along another path, equal to float rounding there).
+    from tests.test_models.test_losses.test_sampled_upsample import _same
+    monkeypatch.setattr(sys.modules[__name__], 'H', 64)
+    monkeypatch.setattr(sys.modules[__name__], 'W', 128)
+    cl = dict(type='PixelContrastLoss', form='cross_view', sampling='uniform',
+              max_samples=2000)
+    kw = dict(contrast_loss=cl, embedding=embedding)
+    if embedding == 'logits':
+        kw['auxiliary_head'] = None
+    torch.manual_seed(0)
+    model = MODELS.build(_uda_cfg(stage=2, **kw))
+    batch = model.data_preprocessor(_data(), True)
+    labels = torch.stack(
+        [s.gt_sem_seg.data[0] for s in batch['target_data_samples']])
+    target, target_ts = batch['target_inputs'], batch[
+        'target_src_style_inputs']
+    with torch.no_grad():
+        feats_t = model.extract_feat(target)
+        feats_ts = model.extract_feat(target_ts)
+    results = []
+    for path in ('full', 'sampled'):
+        x_t = [f.clone().requires_grad_() for f in feats_t]
+        x_ts = [f.clone().requires_grad_() for f in feats_ts]
+        logits_t = model.decode_head.forward(x_t)
+        torch.manual_seed(1)
+        if path == 'full':
+            value = _full_map_contrast(model, x_t, logits_t, x_ts, target,
+                                       target_ts, labels)
+        else:
+            # ... and no map is upsampled whole on the sampled path.
+            def _no_full_map(*args):
+                raise AssertionError('a whole map was upsampled')
+
+            monkeypatch.setattr(model, '_to_input_size', _no_full_map)
+            value = model._contrast(x_t, logits_t, x_ts, target, target_ts,
+                                    labels)
+        grads = torch.autograd.grad(value, x_t + x_ts, allow_unused=True)
+        results.append((value.detach(), grads))
+    (full, full_grads), (sampled, sampled_grads) = results
+    assert float(full) > 0
+    _same(sampled, full)
+    used = 0
+    for a, b in zip(sampled_grads, full_grads):
+        assert (a is None) == (b is None)
+        if a is not None:
+            _same(a, b)
+            used += int(bool(b.abs().sum() > 0))
+    assert used >= 2  # both views' features get a gradient
