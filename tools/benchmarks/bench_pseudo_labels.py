@@ -133,6 +133,9 @@ def _worker(rank: int, world: int, port: int, job: dict, queue) -> None:
         import mmseg_fdacl  # noqa: F401
         from mmseg_fdacl.apis import generate_pseudo_labels
         register_all_modules(init_default_scope=True)
+        from mmengine.logging import MMLogger
+        # The per-class report of every run is no timing: warnings only.
+        MMLogger.get_current_instance().setLevel('WARNING')
         kwargs = dict(
             source_dataset=job['data']['source'], beta=0.01, device='cpu')
         # An untimed run into a scratch folder first: imports, lazy

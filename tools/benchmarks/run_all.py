@@ -101,7 +101,7 @@ BENCHMARKS = [
      'From the loss issue: forward+backward time and profiler-measured peak '
      'memory of PixelContrastLoss against an all-pixels SupCon.'),
     ('pseudo_labels', 'Pseudo-label generation: 1 vs 2 processes',
-     'bench_pseudo_labels.py', ['--num', '16', '--reps', '3'],
+     'bench_pseudo_labels.py', ['--num', '96', '--reps', '2'],
      ['--num', '2', '--size', '32', '64', '--base-channels', '4', '--reps',
       '1'],
      'generate_pseudo_labels on generated target images, one process vs two '
