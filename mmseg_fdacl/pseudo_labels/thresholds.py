@@ -66,7 +66,11 @@ def _percentile_of_histogram(counts: np.ndarray, percentile: float) -> float:
     estimated inside its bin (the first whose cumulative count exceeds the
     position; inside a bin the values are taken as evenly spread), so each
     estimate, and their interpolation, is within one bin width of the exact
-    one.
+    one. A value in the highest non-empty bin is estimated as that bin's
+    lower edge: the exact percentile never exceeds the largest value, and an
+    estimate inside the top bin could (all values of a class in one bin, e.g.
+    equal, would then all fall below their own threshold and the class would
+    get no label at all).
 
     Args:
         counts (np.ndarray): ``num_bins`` float64 counts over [0, 1], with a
@@ -79,9 +83,12 @@ def _percentile_of_histogram(counts: np.ndarray, percentile: float) -> float:
     num_bins = counts.shape[0]
     q = percentile * (counts.sum() - 1)
     cum = np.cumsum(counts)
+    top = int(np.flatnonzero(counts)[-1])
 
     def element(j: float) -> float:
         k = min(int(np.searchsorted(cum, j, side='right')), num_bins - 1)
+        if k >= top:
+            return top / num_bins
         frac = (j - (cum[k] - counts[k]) + 0.5) / counts[k]
         return (k + float(np.clip(frac, 0.0, 1.0))) / num_bins
 

@@ -50,3 +50,31 @@ def test_apply_thresholds_ignores_exactly_below_threshold():
     assert (label[~below] == pred[~below]).all()
     glob_label = apply_thresholds(pred, conf, 0.5)
     assert ((glob_label == 255) == (conf < 0.5)).all()
+
+
+def test_a_class_in_one_bin_keeps_its_labels():
+    # numpy.percentile of a class's confidences never exceeds their maximum,
+    # so FDA's rule always keeps the class's most confident pixels; an
+    # estimate inside the class's top bin could exceed them all (here every
+    # pixel of class 0 has the same confidence, FDA keeps all of them).
+    from mmseg_fdacl.pseudo_labels import (apply_class_balanced,
+                                           class_balanced_normalizers)
+    pred = np.zeros((4, 4), np.int64)
+    pred[0] = 1
+    conf = np.full((4, 4), 0.5003)
+    conf[0] = np.linspace(0.3, 0.8, 4)
+    hist = confidence_histogram(pred, conf, 2, NUM_BINS)
+    thr = thresholds_from_histograms(hist, 0.66, cap=0.9)
+    exact = np.percentile(conf[pred == 0], 66)
+    assert thr[0] <= exact and exact - thr[0] <= 1.0 / NUM_BINS
+    label = apply_thresholds(pred, conf, thr)
+    assert (label[pred == 0] == 0).all()
+    # class 1's values are spread over several bins: still within one bin
+    assert abs(thr[1] - np.percentile(conf[pred == 1], 66)) <= 1.0 / NUM_BINS
+    # CBST's normalizer: at most the class's largest probability, so the
+    # class can be labeled (CBST takes an order statistic, a real value)
+    prob = np.stack([np.where(pred == 0, conf, 1 - conf),
+                     np.where(pred == 1, conf, 1 - conf)]).astype(np.float64)
+    k = class_balanced_normalizers(hist, portion=0.2)
+    assert k[0] <= 0.5003
+    assert (apply_class_balanced(prob, k)[pred == 0] == 0).all()
