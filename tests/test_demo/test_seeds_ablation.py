@@ -213,6 +213,10 @@ def _check_aggregate(work: str, seeds, keys) -> None:
     assert _close(agg['pseudo_label_coverage_std'], cov[1])
 
 
+# Two seeds of every ablation row trained end to end: 2.6 min of a 12-minute
+# idle `make test`, so `make test-all` only; the aggregation it checks is
+# tested by hand above and the pipeline end to end in test_run_pipeline.py.
+@pytest.mark.slow
 def test_seeds_and_ablation_end_to_end(tmp_path, monkeypatch, capsys):
     spec = _tiny_spec(tmp_path)
     spec_file = tmp_path / 'spec.py'
