@@ -85,10 +85,12 @@ class UDAEncoderDecoder(ContrastTermMixin, EncoderDecoder):
             ``model/deeplab.py``; ``'input'`` on logits upsampled to the
             input size (a different mean: the same ``lambda_ent`` weighs it
             differently). Default: 'native'.
-        embedding_resolution (str): ``'input'`` upsamples the embeddings to
-            the input size before sampling pixels (the method's contrastive
-            loss takes full-resolution logits; memory grows with ``D x H x
-            W``, fine for 19 logits, large for a 256-d projection);
+        embedding_resolution (str): ``'input'`` samples pixels on the input
+            grid, the embeddings upsampled there (the method's contrastive
+            loss takes full-resolution logits; its cross-view form upsamples
+            only the drawn positions, the SupCon form the whole maps, whose
+            memory grows with ``D x H x W``: fine for 19 logits, large for a
+            256-d projection);
             ``'native'`` samples at the decoder's resolution, with the labels
             downsampled. Default: 'input'.
         forward_views (str): ``'separate'`` runs the network once per view
@@ -314,9 +316,8 @@ class UDAEncoderDecoder(ContrastTermMixin, EncoderDecoder):
             losses['cl_factor'] = inputs.new_tensor(factor)
         if 'trg' in feats:
             self._target_losses(losses, feats, target_inputs,
-                                target_data_samples, target_src_style_inputs,
-                                contrast_labels, use_ent, use_cl, use_pce,
-                                factor)
+                                target_data_samples, contrast_labels, use_ent,
+                                use_cl, use_pce, factor)
         if self._grad_norms_requested:
             self._grad_norms_requested = False
             losses.update(
@@ -327,7 +328,6 @@ class UDAEncoderDecoder(ContrastTermMixin, EncoderDecoder):
     def _target_losses(self, losses: Dict[str, Tensor],
                        feats: Dict[str, List[Tensor]], target_inputs: Tensor,
                        target_data_samples: OptSampleList,
-                       target_src_style_inputs: Optional[Tensor],
                        contrast_labels: Optional[Tensor], use_ent: bool,
                        use_cl: bool, use_pce: bool, factor: float) -> None:
         """Add the switched-on target terms to ``losses``."""
@@ -342,8 +342,7 @@ class UDAEncoderDecoder(ContrastTermMixin, EncoderDecoder):
             if contrast_labels is None:
                 contrast_labels = stack_pseudo_labels(target_data_samples)
             loss_cl = self._contrast(x_t, logits_t, feats['trg_src_style'],
-                                     target_inputs, target_src_style_inputs,
-                                     contrast_labels)
+                                     target_inputs, contrast_labels)
             # The hard switch's factor is 1: the loss is left as it is.
             losses['loss_cl'] = loss_cl if factor == 1.0 else factor * loss_cl
 

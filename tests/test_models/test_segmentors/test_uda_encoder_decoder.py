@@ -6,6 +6,7 @@ import sys
 
 import pytest
 import torch
+import torch.nn.functional as F
 from mmengine.config import Config, ConfigDict
 from mmengine.logging import MessageHub
 from mmengine.optim import OptimWrapper
@@ -387,16 +388,21 @@ def test_cross_view_contrast_at_each_embedding_resolution(resolution):
     assert _backbone_grad(model, losses['loss_cl']) > 0
 
 
-def _full_map_contrast(model, x_t, logits_t, x_ts, target, target_ts,
-                       labels):
+def _full_map_contrast(model, x_t, logits_t, x_ts, size, labels):
     """The contrast as it was computed before the sampled path: both views'
     embeddings upsampled to the input size and normalized on the whole map,
     then the loss on the full maps."""
-    emb_t = model._embed(x_t, logits_t, target)
-    logits_ts = (None if model.embedding == 'projection' else
-                 model.decode_head.forward(x_ts))
-    emb_ts = model._embed(x_ts, logits_ts, target_ts)
-    return model.contrast_loss([emb_t, emb_ts], labels)
+    if model.embedding == 'projection':
+        maps = [model.auxiliary_head.forward(x) for x in (x_t, x_ts)]
+    else:
+        maps = [logits_t, model.decode_head.forward(x_ts)]
+    emb = [
+        F.normalize(
+            F.interpolate(m, size, mode='bilinear',
+                          align_corners=model.align_corners),
+            dim=1) for m in maps
+    ]
+    return model.contrast_loss(emb, labels)
 
 
 @pytest.mark.parametrize('embedding', ['projection', 'logits'])
@@ -432,16 +438,21 @@ def test_sampled_contrast_equals_the_full_map_path(embedding, monkeypatch):
         logits_t = model.decode_head.forward(x_t)
         torch.manual_seed(1)
         if path == 'full':
-            value = _full_map_contrast(model, x_t, logits_t, x_ts, target,
-                                       target_ts, labels)
+            value = _full_map_contrast(model, x_t, logits_t, x_ts,
+                                       target.shape[2:], labels)
         else:
             # ... and no map is upsampled whole on the sampled path.
-            def _no_full_map(*args):
-                raise AssertionError('a whole map was upsampled')
+            interpolate = F.interpolate
 
-            monkeypatch.setattr(model, '_to_input_size', _no_full_map)
-            value = model._contrast(x_t, logits_t, x_ts, target, target_ts,
-                                    labels)
+            def _no_full_map(x, size=None, *args, **kwargs):
+                out = interpolate(x, size, *args, **kwargs)
+                assert out.shape[2:] != target.shape[2:], (
+                    'a whole map was upsampled')
+                return out
+
+            with monkeypatch.context() as patch:
+                patch.setattr(F, 'interpolate', _no_full_map)
+                value = model._contrast(x_t, logits_t, x_ts, target, labels)
         grads = torch.autograd.grad(value, x_t + x_ts, allow_unused=True)
         results.append((value.detach(), grads))
     (full, full_grads), (sampled, sampled_grads) = results
